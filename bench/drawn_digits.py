@@ -1,0 +1,75 @@
+"""Do drawn digits come out right as often as MNIST's own? MNIST test digits redrawn on a canvas.
+
+    python bench/drawn_digits.py                       # 2000 test digits, 800x800 canvas
+    python bench/drawn_digits.py --count 10000 --data-dir ../shared/data
+
+Each test digit is enlarged to a random size from a third of the canvas to nearly all of it, turned
+into pure black ink on white (as the sketchpad sends it: 0 or 255, no anti-aliasing), pasted at a
+random place, and sent through model.predict. Prints the accuracy next to the model's accuracy on
+the same digits as MNIST gives them (28x28 straight into the model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from model import load_model, predict  # noqa: E402
+
+
+def render_drawn(digit: np.ndarray, canvas: int, size: int, left: int, top: int) -> Image.Image:
+    """(28, 28) uint8 MNIST digit (ink = 255) -> RGBA canvas x canvas, black ink on opaque white."""
+    ink = np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.BILINEAR)) >= 128
+    page = np.full((canvas, canvas, 4), 255, dtype=np.uint8)
+    page[top : top + size, left : left + size, :3][ink] = 0
+    return Image.fromarray(page, mode="RGBA")
+
+
+def random_placement(rng: np.random.Generator, canvas: int) -> tuple[int, int, int]:
+    """-> size (a third of the canvas to nearly all of it), left, top; the 28x28 box stays inside."""
+    size = int(rng.integers(canvas // 3, canvas - canvas // 40))
+    return size, int(rng.integers(0, canvas - size + 1)), int(rng.integers(0, canvas - size + 1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--canvas", type=int, default=800)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    from torchvision.datasets import MNIST
+
+    test = MNIST(args.data_dir, train=False, download=True)
+    images, labels = test.data.numpy()[: args.count], test.targets.numpy()[: args.count]
+    model = load_model()
+    with torch.inference_mode():
+        clean = model(torch.from_numpy(images).float() / 255).argmax(1).numpy()
+    rng = np.random.default_rng(args.seed)
+    drawn, seconds = [], []
+    for digit in images:
+        page = render_drawn(digit, args.canvas, *random_placement(rng, args.canvas))
+        start = time.perf_counter()
+        probs = predict(model, page)
+        seconds.append(time.perf_counter() - start)
+        drawn.append(-1 if probs is None else int(probs.argmax()))
+    drawn = np.array(drawn)
+    print(f"{args.count} MNIST test digits, drawn on a {args.canvas}x{args.canvas} white canvas at sizes "
+          f"{args.canvas // 3}..{args.canvas - args.canvas // 40} px, random places")
+    print(f"  as MNIST gives them (28x28): {100 * (clean == labels).mean():.2f}% right")
+    print(f"  drawn, through to_mnist:     {100 * (drawn == labels).mean():.2f}% right")
+    print(f"  both right {((clean == labels) & (drawn == labels)).sum()}, only MNIST right "
+          f"{((clean == labels) & (drawn != labels)).sum()}, only drawn right {((clean != labels) & (drawn == labels)).sum()}")
+    print(f"  predict() per canvas: median {1000 * np.median(seconds):.1f} ms, p95 {1000 * np.percentile(seconds, 95):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

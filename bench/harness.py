@@ -1,0 +1,107 @@
+"""Helpers for driving the app from outside, shared by the benchmarks and the browser test.
+
+start_server() runs `python demo.py` the way a user does and waits until it serves;
+open_browser() starts Debian's headless Chromium under Playwright (no browser download);
+draw() strokes on the sketchpad with a real mouse.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+# Headless Chromium as root in a sandbox with no network: no background traffic, no GPU.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def start_server(port: int | None = None, timeout: float = 90.0, env: dict | None = None):
+    """Run `python demo.py --port PORT`; yield (url, process, seconds until it served its page)."""
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}/"
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "demo.py", "--port", str(port)], cwd=ROOT,
+                               env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"demo.py exited with {process.returncode}:\n{process.stdout.read()}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.perf_counter() - started > timeout:
+                raise TimeoutError(f"demo.py did not serve {url} within {timeout:.0f}s")
+            time.sleep(0.1)
+        yield url, process, time.perf_counter() - started
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextmanager
+def open_browser(width: int = 1400, height: int = 1100):
+    """Yield a Playwright page in headless Debian Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport={"width": width, "height": height})
+        finally:
+            browser.close()
+
+
+def drawing_area(page) -> tuple[float, float, float]:
+    """-> (left, top, size) in page pixels of the white square the user draws on.
+
+    The editor's <canvas> is wider than the drawing area, which is a centred square.
+    """
+    box = page.locator("#sketchpad canvas").first.bounding_box()
+    size = min(box["width"], box["height"])
+    return box["x"] + (box["width"] - size) / 2, box["y"] + (box["height"] - size) / 2, size
+
+
+def draw(page, strokes: list[list[tuple[float, float]]], steps: int = 8) -> None:
+    """Draw strokes given in [0, 1] coordinates of the drawing area, each a pointer down -> up."""
+    left, top, size = drawing_area(page)
+    for stroke in strokes:
+        x, y = stroke[0]
+        page.mouse.move(left + x * size, top + y * size)
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(left + x * size, top + y * size, steps=steps)
+        page.mouse.up()
+
+
+# Digits as strokes, in [0, 1] of the drawing area (drawn big, as people do on a sketchpad)
+SEVEN = [[(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]]
+ONE = [[(0.5, 0.15), (0.5, 0.85)]]
+ZERO = [[(0.5, 0.15), (0.3, 0.3), (0.27, 0.55), (0.35, 0.8), (0.5, 0.86), (0.66, 0.78), (0.73, 0.5),
+         (0.68, 0.25), (0.5, 0.15)]]
+
+
+def prediction_text(page) -> str:
+    """The big answer on the page ('' when there is none)."""
+    value = page.locator("#prediction [data-testid=label-output-value]")
+    return value.first.inner_text().strip() if value.count() else ""

@@ -1,0 +1,293 @@
+"""The bidirectional LSTM that reads a handwritten digit row by row, and everything needed to feed it.
+
+One place for the network, its input contract, MNIST-style preprocessing of any drawn or uploaded
+image, loading weights and prediction; train.py, demo.py, the tests and the benchmarks all use it.
+
+    from model import load_model, predict
+    model = load_model()                       # weights/bilstm_mnist.pt, CPU, eval mode
+    probs = predict(model, PIL.Image.open("digit.png"))   # (10,) softmax, or None if there is no ink
+
+Input contract: `forward` takes (N, 28, 28) floats in [0, 1], MNIST convention (ink = 1,
+background = 0), one image row per LSTM timestep; it normalizes inside and returns logits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import pickle
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from PIL import Image, ImageOps
+
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081  # pixel statistics of the MNIST training set in [0, 1]
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "bilstm_mnist.pt"
+MAX_SIDE = 512  # larger inputs are box-downscaled first (the digit ends up 20 px anyway): bounded time
+INK_FLOOR = 0.1  # after stretching paper -> 0 and darkest ink -> 1, anything below this is paper
+MAX_PIXELS = 200_000_000  # refuse anything bigger outright (12000 x 12000 = 144M is accepted)
+
+
+class BiLSTM(nn.Module):
+    """LSTM(28 -> hidden, bidirectional) over the 28 rows, then Linear(2*hidden -> 10) on the final states."""
+
+    def __init__(self, hidden: int = 64, layers: int = 1):
+        super().__init__()
+        self.hidden, self.layers = hidden, layers
+        self.lstm = nn.LSTM(28, hidden, layers, batch_first=True, bidirectional=True)
+        self.head = nn.Linear(2 * hidden, 10)
+
+    def read(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (N, 28, 28) in [0, 1] -> logits (N, 10), states (N, 28, 2*hidden).
+
+        states[:, t] is the top layer's hidden state after row t: forward half has read rows 1..t,
+        backward half rows t..28.
+        """
+        states, (h_n, _) = self.lstm((x - MNIST_MEAN) / MNIST_STD)
+        # h_n: (2*layers, N, hidden); the last two are the top layer's forward (after row 28) and
+        # backward (after row 1) directions. Both have read the whole image, unlike states[:, -1],
+        # whose backward half has seen only the last row.
+        final = torch.cat([h_n[-2], h_n[-1]], dim=1)  # (N, 2*hidden)
+        return self.head(final), states
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (N, 28, 28) in [0, 1] -> logits (N, 10)."""
+        return self.read(x)[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Preprocessing: any image -> the 28x28 the model reads, made the way MNIST itself was made.
+
+
+def _to_pil(image: object) -> Image.Image:
+    """Validate a PIL image or numpy array and return a PIL image of a mode we handle."""
+    if isinstance(image, Image.Image):
+        if image.width * image.height == 0:
+            raise ValueError(f"empty image ({image.width}x{image.height})")
+        if image.width * image.height > MAX_PIXELS:
+            raise ValueError(f"image too large ({image.width}x{image.height}); at most {MAX_PIXELS:,} pixels")
+        try:
+            image.load()
+        except Exception as error:  # PIL raises OSError, SyntaxError, ... on corrupt data
+            raise ValueError(f"corrupt or unreadable image: {error}") from None
+        return image
+    if not isinstance(image, np.ndarray):
+        raise ValueError(f"expected a PIL image or a numpy array, got {type(image).__name__}")
+    array = image
+    if array.ndim == 3 and array.shape[2] in (1, 2, 3, 4):
+        channels = array.shape[2]
+    elif array.ndim == 2:
+        channels = 0
+    else:
+        raise ValueError(
+            f"expected an image array of shape (H, W) or (H, W, C) with C in 1..4, got shape {array.shape}"
+        )
+    if array.shape[0] * array.shape[1] == 0:
+        raise ValueError(f"empty image array of shape {array.shape}")
+    if array.shape[0] * array.shape[1] > MAX_PIXELS:
+        raise ValueError(f"image too large (shape {array.shape}); at most {MAX_PIXELS:,} pixels")
+    if array.dtype == np.bool_:
+        array = array.astype(np.uint8) * 255
+    elif np.issubdtype(array.dtype, np.floating):
+        if not np.isfinite(array).all():
+            raise ValueError("image contains NaN or infinite values")
+        low, high = float(array.min()), float(array.max())
+        if low < 0.0 or high > 1.0:
+            raise ValueError(f"float image values must lie in [0, 1], got {low:.3g}..{high:.3g}")
+    elif np.issubdtype(array.dtype, np.integer) and array.dtype not in (np.uint8, np.uint16):
+        low, high = int(array.min()), int(array.max())
+        if low < 0 or high > 255:
+            raise ValueError(f"integer image values must lie in 0..255 (or use uint16), got {low}..{high}")
+    elif array.dtype not in (np.uint8, np.uint16):
+        raise ValueError(f"unsupported array dtype {array.dtype}")
+    # Bound the cost: subsample huge arrays (a view) before any per-pixel conversion.
+    step = math.ceil(max(array.shape[:2]) / (4 * MAX_SIDE))
+    if step > 1:
+        array = array[::step, ::step]
+    if np.issubdtype(array.dtype, np.floating):
+        array = np.rint(array * 255.0).astype(np.uint8)
+    elif array.dtype == np.uint16:
+        array = (array >> 8).astype(np.uint8)
+    elif array.dtype != np.uint8:
+        array = array.astype(np.uint8)
+    if channels == 1:
+        array = array[:, :, 0]
+    return Image.fromarray(np.ascontiguousarray(array), mode={0: "L", 1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}[channels])
+
+
+def _ink_map(image: Image.Image) -> np.ndarray:
+    """PIL image of any mode and bounded size -> (H, W) float32 ink map in [0, 1] (ink = 1)."""
+    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        values = np.asarray(image, dtype=np.float32)
+        scale = 65535.0 if image.mode.startswith("I;16") or values.max() > 255 else 255.0
+        gray, alpha = np.clip(values / scale, 0, 1), None
+    else:
+        has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+        rgba = np.asarray(image.convert("RGBA" if has_alpha else "RGB"), dtype=np.float32) / 255.0
+        # ITU-R 601 luma, as PIL's convert("L")
+        gray = rgba[..., 0] * 0.299 + rgba[..., 1] * 0.587 + rgba[..., 2] * 0.114  # (H, W)
+        alpha = rgba[..., 3] if has_alpha else None
+    if alpha is not None and alpha.min() < 1.0:
+        # Composite on a paper colour that contrasts with the strokes: white under dark ink (the
+        # sketchpad's layers), black under light ink. Never treat transparent as black by accident.
+        opaque = alpha > 0.5
+        stroke_level = float(gray[opaque].mean()) if opaque.any() else 0.0
+        paper = 1.0 if stroke_level < 0.5 else 0.0
+        gray = alpha * gray + (1.0 - alpha) * paper
+    # Decide the polarity by the background, estimated from the border of the image.
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    background = float(np.median(border))
+    ink = gray if background < 0.5 else 1.0 - gray
+    paper_level = 1.0 - background if background >= 0.5 else background  # ink value of the paper
+    # Contrast-stretch from paper to the darkest ink so photos of ink on grey paper look like the
+    # sketchpad's pure black on white.
+    strongest = float(ink.max())
+    if strongest - paper_level < 0.2:
+        return np.zeros_like(ink)  # no stroke stands out from the paper
+    ink = (ink - paper_level) / (strongest - paper_level)
+    # Paper texture and noise stay below a small fraction of the stroke contrast: a soft floor
+    # removes it while keeping the anti-aliased edges of real strokes.
+    ink = (ink - INK_FLOOR) / (1.0 - INK_FLOOR)
+    return np.clip(ink, 0.0, 1.0).astype(np.float32)
+
+
+def to_mnist(image: Image.Image | np.ndarray) -> np.ndarray | None:
+    """Any drawn, uploaded or API-sent image -> (28, 28) float32 in [0, 1], ink = 1; None if no ink.
+
+    Follows MNIST's own recipe: ink map (dark on white or transparent, light on dark, photos of ink
+    on paper; polarity decided by the background), crop to the ink, scale the longest side to 20 px
+    keeping the aspect ratio with anti-aliasing, pad to 28x28, move the centre of mass to the centre.
+    Raises ValueError for anything that is not an image.
+    """
+    pil = _to_pil(image)
+    if pil.mode in ("1", "P", "CMYK", "YCbCr", "LAB", "HSV", "PA", "La", "RGBa", "RGBX"):
+        pil = pil.convert("RGBA" if pil.mode in ("P", "PA", "La", "RGBa") else "RGB")
+    elif pil.mode not in ("L", "LA", "RGB", "RGBA", "I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        raise ValueError(f"unsupported image mode {pil.mode}")
+    if max(pil.size) > MAX_SIDE:
+        factor = math.ceil(max(pil.size) / MAX_SIDE)
+        pil = pil.reduce(factor) if not pil.mode.startswith("I;16") else pil.resize(
+            (max(1, pil.width // factor), max(1, pil.height // factor)), Image.Resampling.NEAREST
+        )
+    ink = _ink_map(pil)  # (H, W)
+
+    rows, cols = np.nonzero(ink > 0.0)
+    if rows.size == 0:
+        return None
+    ink = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]  # crop to the ink
+    height, width = ink.shape
+    scale = 20.0 / max(height, width)
+    new_size = (max(1, round(width * scale)), max(1, round(height * scale)))  # PIL wants (W, H)
+    box = np.asarray(Image.fromarray(ink, mode="F").resize(new_size, Image.Resampling.LANCZOS))
+    box = np.clip(box, 0.0, None)
+    if box.max() <= 0.0:
+        return None
+    box = box / box.max()  # thin strokes lose contrast when shrunk; MNIST strokes reach full ink
+
+    # Paste into 28x28 so that the centre of mass lands on pixel (14, 14), where MNIST's digits
+    # have theirs (measured: mean (13.98, 14.01) over the test set); an integer shift, as MNIST.
+    total = box.sum()
+    ys, xs = np.indices(box.shape)
+    com_y, com_x = (ys * box).sum() / total, (xs * box).sum() / total
+    top, left = round(14.0 - com_y), round(14.0 - com_x)
+    digit = np.zeros((28, 28), dtype=np.float32)
+    src_top, src_left = max(0, -top), max(0, -left)
+    dst_top, dst_left = max(0, top), max(0, left)
+    h = min(box.shape[0] - src_top, 28 - dst_top)
+    w = min(box.shape[1] - src_left, 28 - dst_left)
+    digit[dst_top : dst_top + h, dst_left : dst_left + w] = box[src_top : src_top + h, src_left : src_left + w]
+    return digit
+
+
+# ---------------------------------------------------------------------------------------------
+# Weights: a checkpoint is {"model_args": {...plain types}, "state_dict": {...}}, and a metrics
+# card with the file's sha256 lies next to it (same name, .json).
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_model(path: str | os.PathLike | None = None) -> BiLSTM:
+    """Load a checkpoint written by train.py -> BiLSTM on the CPU in eval mode.
+
+    Uses torch.load(weights_only=True), so a pickle that would run code is refused, not run.
+    Missing, truncated, hostile or mismatched files raise an error that names the file; if the
+    metrics card next to it records a different sha256, that is an error too.
+    """
+    path = Path(path) if path is not None else DEFAULT_WEIGHTS
+    how_to_train = f"train one with `python train.py --out {path}`"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: weights file not found; {how_to_train}")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(
+            f"{path}: not a loadable checkpoint (truncated, corrupt or not a plain weights file: "
+            f"{first_line}); {how_to_train}"
+        ) from None
+    if not (isinstance(checkpoint, dict) and isinstance(checkpoint.get("state_dict"), dict)
+            and isinstance(checkpoint.get("model_args"), dict)):
+        raise ValueError(f"{path}: expected a dict with 'model_args' and 'state_dict' as written by train.py")
+    try:
+        model = BiLSTM(**checkpoint["model_args"])
+        model.load_state_dict(checkpoint["state_dict"])
+    except (TypeError, RuntimeError) as error:
+        raise ValueError(f"{path}: weights do not fit BiLSTM({checkpoint['model_args']}): {error}") from None
+    card = path.with_suffix(".json")
+    if card.is_file():
+        try:
+            recorded = json.loads(card.read_text()).get("sha256")
+        except (json.JSONDecodeError, AttributeError):
+            raise ValueError(f"{card}: metrics card is not valid JSON") from None
+        actual = sha256_of(path)
+        if recorded is not None and recorded != actual:
+            raise ValueError(
+                f"{path}: sha256 {actual[:12]}... does not match {recorded[:12]}... recorded in {card}; "
+                f"the weights were changed after training. Restore them or {how_to_train}"
+            )
+    return model.eval()
+
+
+# ---------------------------------------------------------------------------------------------
+# Prediction
+
+
+@torch.inference_mode()
+def predict(model: BiLSTM, image: Image.Image | np.ndarray) -> np.ndarray | None:
+    """Image -> (10,) softmax probabilities over the digits 0-9, or None when there is no ink."""
+    digit = to_mnist(image)
+    if digit is None:
+        return None
+    logits = model(torch.from_numpy(digit)[None])  # (1, 10)
+    return F.softmax(logits, dim=1)[0].numpy()
+
+
+@torch.inference_mode()
+def read_rows(model: BiLSTM, digit: np.ndarray) -> dict[str, np.ndarray]:
+    """How the model reads one preprocessed (28, 28) digit, row by row, in one batched forward pass.
+
+    Returns
+      top_down  (28, 10): softmax after reading rows 1..t only (rows below blanked), t = 1..28
+      bottom_up (28, 10): softmax after reading rows t..28 only (rows above blanked), t = 1..28
+      states    (28, 2*hidden): hidden state of both directions after each row of the full image
+    top_down[27] and bottom_up[0] are the full image, i.e. the prediction itself.
+    """
+    x = torch.from_numpy(np.asarray(digit, dtype=np.float32))  # (28, 28)
+    keep = torch.ones(28, 28).tril()  # keep[t, r] = 1 if row r <= t: row t of the mask keeps rows 0..t
+    prefixes = x[None] * keep[:, :, None]  # (28, 28, 28): prefix t keeps rows 0..t, blanks the rest
+    suffixes = x[None] * keep.T[:, :, None]  # (28, 28, 28): suffix t keeps rows t..27
+    logits, states = model.read(torch.cat([prefixes, suffixes]))  # (56, 10), (56, 28, 2*hidden)
+    probs = F.softmax(logits, dim=1).numpy()
+    return {"top_down": probs[:28], "bottom_up": probs[28:], "states": states[27].numpy()}

@@ -1,0 +1,39 @@
+"""Shared fixtures: the project root on sys.path, real MNIST test data from ../shared/data."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+# The official MNIST files; CI and every checkout find them beside the project.
+DATA_DIR = Path(os.environ.get("MNIST_DATA_DIR", ROOT.parent / "shared" / "data"))
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Read an uncompressed IDX file (MNIST's format) into a uint8 array."""
+    raw = path.read_bytes()
+    dims = raw[3]
+    shape = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+@pytest.fixture(scope="session")
+def mnist_test() -> tuple[np.ndarray, np.ndarray]:
+    """The official MNIST test set: images (10000, 28, 28) uint8 (ink = 255), labels (10000,)."""
+    raw = DATA_DIR / "MNIST" / "raw"
+    if not raw.is_dir():
+        pytest.fail(f"MNIST not found in {raw}; set MNIST_DATA_DIR to a folder holding MNIST/raw")
+    return read_idx(raw / "t10k-images-idx3-ubyte"), read_idx(raw / "t10k-labels-idx1-ubyte")
+
+
+@pytest.fixture(scope="session")
+def model():
+    from model import load_model
+
+    return load_model()
