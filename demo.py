@@ -74,18 +74,18 @@ def model_input_image(digit: np.ndarray) -> np.ndarray:
 
 
 def settling_rows(reading: dict[str, np.ndarray]) -> tuple[int, int]:
-    """1-based rows where each reading direction settles on its final answer for good.
+    """1-based rows where each reading direction makes up its mind for good.
 
-    Top-down: the first t such that reading rows 1..t' gives the final answer for every t' >= t.
-    Bottom-up: the last t such that reading rows t'..28 gives it for every t' <= t.
+    Top-down: the first t such that reading rows 1..t' gives the final answer with more than half
+    the probability for every t' >= t. Bottom-up: the last t such that rows t'..28 do for every t' <= t.
     """
-    top_down, bottom_up = reading["top_down"].argmax(1), reading["bottom_up"].argmax(1)
-    final = top_down[-1]
-    wrong_top = np.nonzero(top_down != final)[0]
-    wrong_bottom = np.nonzero(bottom_up != final)[0]
-    first = int(wrong_top.max()) + 2 if wrong_top.size else 1
-    last = int(wrong_bottom.min()) if wrong_bottom.size else 28
-    return first, last
+    final = reading["top_down"][-1].argmax()
+    sure_down = reading["top_down"][:, final] > 0.5  # (28,) bool
+    sure_up = reading["bottom_up"][:, final] > 0.5
+    unsure_down, unsure_up = np.nonzero(~sure_down)[0], np.nonzero(~sure_up)[0]
+    first = int(unsure_down.max()) + 2 if unsure_down.size else 1
+    last = int(unsure_up.min()) if unsure_up.size else 28
+    return min(first, 28), max(last, 1)
 
 
 def reading_image(digit: np.ndarray, reading: dict[str, np.ndarray], row: int) -> Image.Image:
@@ -140,15 +140,22 @@ EMPTY_BARS = pd.DataFrame({"digit": [str(d) for d in range(10)], "probability": 
 PROMPT = "Draw a digit (0-9) in the box: the answer updates after every stroke."
 
 
+def _belief(probs: np.ndarray) -> str:
+    best = int(probs.argmax())
+    if probs[best] < 0.5:
+        return f"is not sure yet (best guess {best}, {100 * probs[best]:.0f}%)"
+    return f"says **{best}** ({100 * probs[best]:.0f}%)"
+
+
 def row_caption(reading: dict[str, np.ndarray], row: int) -> str:
     down, up = reading["top_down"][row - 1], reading["bottom_up"][row - 1]
     settle_down, settle_up = settling_rows(reading)
     final = int(reading["top_down"][-1].argmax())
     return (
-        f"**Row {row}.** Reading only rows 1-{row} (rows below blanked), the model says "
-        f"**{down.argmax()}** ({100 * down.max():.0f}%). Reading only rows {row}-28 (bottom-up), it says "
-        f"**{up.argmax()}** ({100 * up.max():.0f}%).  \n"
-        f"Top-down it settles on {final} at row {settle_down}; bottom-up at row {settle_up} (orange marks)."
+        f"**Row {row}.** Reading only rows 1-{row} (rows below blanked), the model {_belief(down)}. "
+        f"Reading only rows {row}-28 (rows above blanked), it {_belief(up)}.  \n"
+        f"Top-down it makes up its mind on {final} at row {settle_down}; bottom-up at row {settle_up} "
+        f"(orange marks)."
     )
 
 
@@ -186,7 +193,7 @@ def show_row(digit: np.ndarray | None, row: int) -> tuple:
     return reading_image(digit, reading, row), row_caption(reading, row)
 
 
-def play(digit: np.ndarray | None):
+def play(digit: np.ndarray | None, delay: float = 0.25):
     """Step through the 28 rows for an audience, a few per second."""
     if digit is None:
         yield 28, None, PROMPT
@@ -194,7 +201,7 @@ def play(digit: np.ndarray | None):
     reading = read_rows(model, digit)
     for row in range(1, 29):
         yield row, reading_image(digit, reading, row), row_caption(reading, row)
-        time.sleep(0.25)
+        time.sleep(delay)
 
 
 def blank_canvas() -> np.ndarray:
@@ -211,8 +218,9 @@ def clear() -> tuple:
 
 CSS = """
 #prediction .output-class, #prediction [data-testid=label-output-value] { font-size: 6rem !important; line-height: 1.1; }
-#sketchpad .layer-wrap, #sketchpad button[aria-label="Color"], #sketchpad button[aria-label="Pan"],
-#sketchpad button[aria-label="Zoom"], #sketchpad button[aria-label="Clear canvas"] { display: none !important; }
+#sketchpad button[aria-label="Color"], #sketchpad button[aria-label="Pan"], #sketchpad button[aria-label="Brush Size"],
+#sketchpad button[aria-label="Zoom in"], #sketchpad button[aria-label="Zoom out"],
+#sketchpad button[aria-label="Clear canvas"] { display: none !important; }
 #model-input img, #row-reading img, #hidden-states img { image-rendering: pixelated; }
 .caption { font-size: 0.95rem; color: #555; }
 """
@@ -250,17 +258,18 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False) as demo
         "one batched forward pass of the real model. Bright = probable.", elem_classes="caption")
     with gr.Row():
         with gr.Column(scale=3):
-            reading_view = gr.Image(label="Softmax after each row", format="png", interactive=False,
-                                    elem_id="row-reading")
+            reading_view = gr.Image(format="png", interactive=False, show_label=False, elem_id="row-reading",
+                                    buttons=["fullscreen"])
             with gr.Row():
                 row_slider = gr.Slider(1, 28, value=28, step=1, label="Row t", elem_id="row-slider", scale=4)
                 play_button = gr.Button("Play", elem_id="play", scale=1)
             caption = gr.Markdown(elem_id="row-caption")
         with gr.Column(scale=2):
-            hidden_view = gr.Image(label="Hidden state of both directions after each row (the network's memory)",
-                                   format="png", interactive=False, elem_id="hidden-states")
-            gr.Markdown("One row per image row; each column one of the LSTM's hidden units "
-                        "(red positive, blue negative).", elem_classes="caption")
+            gr.Markdown("**The network's memory**: the hidden state of both directions after each row of "
+                        "your digit, one column per hidden unit (red positive, blue negative).",
+                        elem_classes="caption")
+            hidden_view = gr.Image(format="png", interactive=False, show_label=False, elem_id="hidden-states",
+                                   buttons=["fullscreen"])
     example_files = sorted(str(p) for p in EXAMPLES_DIR.glob("*.png"))
     outputs = [status, prediction, bars, model_input, reading_view, hidden_view, caption, digit_state, row_slider]
     gr.Examples(example_files, inputs=upload, outputs=outputs, fn=read_image, run_on_click=True,

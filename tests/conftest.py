@@ -20,7 +20,7 @@ def read_idx(path: Path) -> np.ndarray:
     raw = path.read_bytes()
     dims = raw[3]
     shape = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape).copy()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from bench.drawn_digits import render_drawn
-from model import predict
+from model import predict, to_mnist
 
 
 def free_port() -> int:
@@ -62,9 +62,8 @@ def test_drawn_mnist_digits_are_read(client, mnist_test, tmp_path, model):
         confidences = {c["label"]: c["confidence"] for c in label["confidences"]}
         expected = predict(model, page)  # the page shows exactly what the Python API predicts
         assert confidences[str(labels[index])] == pytest.approx(float(expected.max()), abs=1e-5)
-        values = {row_["digit"]: row_["probability"] for row_ in bars["value"]["data"]} if "data" in bars[
-            "value"] else None
-        assert values is None or len(values) == 10
+        assert [d for d, _ in bars["data"]] == [str(d) for d in range(10)]  # fixed 0-9 order
+        assert [p for _, p in bars["data"]] == pytest.approx(expected.tolist(), abs=1e-5)
         assert Image.open(model_input).size == (280, 280)
         assert Image.open(reading).height == Image.open(hidden).height  # rows aligned: 28 rows + margins
         assert row == 28 and "Row 28" in caption
@@ -81,12 +80,11 @@ def test_bar_chart_is_the_softmax_in_fixed_order(app, mnist_test):
 
 def test_reading_views_come_from_the_model(app, mnist_test, model):
     images, _ = mnist_test
-    digit = images[6].astype(np.float32) / 255
     outputs = app.read_image(images[6])
     hidden = outputs[5]
     assert hidden.height == 3 * app.CELL + 28 * app.CELL + app.CELL  # one band of CELL px per row
     assert outputs[6].startswith("**Row 28.**")
-    np.testing.assert_allclose(outputs[7], digit, atol=1e-6)  # the session's digit = what the model saw
+    np.testing.assert_array_equal(outputs[7], to_mnist(images[6]))  # the session keeps what the model saw
 
 
 def test_blank_canvas_gives_no_prediction(client, tmp_path):
@@ -95,14 +93,32 @@ def test_blank_canvas_gives_no_prediction(client, tmp_path):
         sketch(save(blank, tmp_path / "blank.png")), api_name="/predict")
     assert "Draw a digit" in status
     assert not label or label.get("label") is None
+    assert [p for _, p in bars["data"]] == [0.0] * 10  # no bars
     assert model_input is None and reading is None and hidden is None
+
+
+def test_sketch_without_composite_is_empty_and_server_keeps_serving(client, tmp_path, mnist_test):
+    images, labels = mnist_test
+    status, label, *_ = client.predict({"background": None, "layers": []}, api_name="/predict")
+    assert "Draw a digit" in status and not label
+    page = render_drawn(images[0], canvas=280, size=200, left=40, top=40)
+    assert client.predict(sketch(save(page, tmp_path / "d.png")), api_name="/predict")[1]["label"] == str(labels[0])
 
 
 def test_row_slider_and_play_show_true_rows(app, mnist_test):
     images, _ = mnist_test
     digit = images[0].astype(np.float32) / 255
     image, caption = app.show_row(digit, 12)
-    assert caption.startswith("**Row 12.**")
-    frames = list(app.play.__wrapped__(digit)) if hasattr(app.play, "__wrapped__") else None
-    assert frames is None or len(frames) == 28
+    assert caption.startswith("**Row 12.**") and image.height == 3 * app.CELL + 28 * app.CELL + app.CELL
+    frames = list(app.play(digit, delay=0))
+    assert [row for row, _, _ in frames] == list(range(1, 29))
     assert app.show_row(None, 5) == (None, app.PROMPT)
+
+
+def test_settling_rows_need_confidence(app):
+    uniform = np.full((28, 10), 0.1, np.float32)
+    sure = np.eye(10, dtype=np.float32)[7]
+    top_down, bottom_up = uniform.copy(), uniform.copy()
+    top_down[15:] = sure  # sure of 7 from row 16 on, reading down
+    bottom_up[:9] = sure  # sure of 7 while reading rows t..28 for t <= 9
+    assert app.settling_rows({"top_down": top_down, "bottom_up": bottom_up}) == (16, 9)
