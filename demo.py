@@ -12,6 +12,7 @@ and hidden states: see model.to_mnist, model.predict and model.read_rows.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import time
 from pathlib import Path
@@ -34,7 +35,49 @@ BRUSH_RADIUS = 12
 CELL = 12  # screen pixels per image row / heatmap cell in the reading view
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 
+# One intra-op thread per request: the batches are tiny (56 x 28 steps), and concurrent requests
+# already keep both cores busy; more threads only spin (measured with bench/load.py).
+torch.set_num_threads(1)
 model = load_model()  # the only global state: loaded once, shared read-only by all requests
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs whose decoding errors reach the user. Gradio decodes uploads in the component's
+# preprocess(), before any handler runs, and reports a failure there only as a bare "Error"
+# (with the server's temp path in the log). A gr.Error raised there reaches the page and API
+# clients as it is, so these two inputs say what was wrong instead.
+
+
+def _unreadable(error: Exception) -> gr.Error:
+    if isinstance(error, Image.DecompressionBombError):
+        reason = f"it is too large (at most {2 * Image.MAX_IMAGE_PIXELS:,} pixels)"
+    elif isinstance(error, Image.UnidentifiedImageError):
+        reason = "it is not an image file (PNG, JPEG, WebP, ...)"
+    else:
+        reason = "the file is corrupt or truncated"
+    return gr.Error(f"Could not read that image: {reason}.")
+
+
+class Sketchpad(gr.Sketchpad):
+    def preprocess(self, payload):
+        try:
+            return super().preprocess(payload)
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+            raise _unreadable(error) from None
+
+    def get_block_name(self) -> str:
+        return "imageeditor"  # the browser side is Gradio's own image editor
+
+
+class ImageUpload(gr.Image):
+    def preprocess(self, payload):
+        try:
+            return super().preprocess(payload)
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+            raise _unreadable(error) from None
+
+    def get_block_name(self) -> str:
+        return "image"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -69,8 +112,8 @@ def _cells(rgb: np.ndarray, width: int) -> Image.Image:
 
 
 def model_input_image(digit: np.ndarray) -> np.ndarray:
-    """(28, 28) in [0, 1] -> (280, 280) uint8, each model pixel a crisp 10x10 block."""
-    return (digit * 255).round().astype(np.uint8).repeat(10, axis=0).repeat(10, axis=1)
+    """(28, 28) in [0, 1] -> (28, 28) uint8, exactly the model's input (the page enlarges it, crisp)."""
+    return (digit * 255).round().astype(np.uint8)
 
 
 def settling_rows(reading: dict[str, np.ndarray]) -> tuple[int, int]:
@@ -88,49 +131,56 @@ def settling_rows(reading: dict[str, np.ndarray]) -> tuple[int, int]:
     return min(first, 28), max(last, 1)
 
 
+# Layout of the reading view, in pixels: row numbers | model input | rows 1..t | rows t..28
+_TOP, _LEFT, _GAP = 3 * CELL, 3 * CELL, CELL
+_X_INPUT = _LEFT
+_X_DOWN = _X_INPUT + 28 * CELL + _GAP
+_X_UP = _X_DOWN + 10 * CELL + _GAP
+
+
+@functools.cache
+def _reading_frame() -> Image.Image:
+    """The reading view's titles, digit labels and row numbers: the same for every digit, drawn once."""
+    canvas = Image.new("RGB", (_X_UP + 10 * CELL + CELL, _TOP + 28 * CELL + CELL), "white")
+    draw, small, tiny = ImageDraw.Draw(canvas), _font(13), _font(10)
+    draw.text((_X_INPUT, 4), "model input", fill="black", font=small)
+    draw.text((_X_DOWN, 4), "rows 1..t", fill="black", font=small)
+    draw.text((_X_UP, 4), "rows t..28", fill="black", font=small)
+    for digit_class in range(10):
+        for x0 in (_X_DOWN, _X_UP):
+            draw.text((x0 + digit_class * CELL + 3, _TOP - 14), str(digit_class), fill="black", font=tiny)
+    for r in range(0, 28, 3):  # row numbers down the left margin
+        draw.text((4, _TOP + r * CELL), f"{r + 1:>2}", fill="gray", font=tiny)
+    return canvas
+
+
 def reading_image(digit: np.ndarray, reading: dict[str, np.ndarray], row: int) -> Image.Image:
     """The model's input beside the per-row softmax of both reading directions; row (1-based) outlined."""
-    gap, top, left = CELL, 3 * CELL, 3 * CELL
-    panel_w = 10 * CELL
-    width = left + 28 * CELL + 2 * (gap + panel_w) + CELL
-    canvas = Image.new("RGB", (width, top + 28 * CELL + CELL), "white")
-    gray = (np.repeat(digit[:, :, None], 3, axis=2) * 255).astype(np.uint8)
-    x_input, x_down = left, left + 28 * CELL + gap
-    x_up = x_down + panel_w + gap
-    canvas.paste(_cells(gray, CELL), (x_input, top))
-    canvas.paste(_cells(_viridis(reading["top_down"]), CELL), (x_down, top))
-    canvas.paste(_cells(_viridis(reading["bottom_up"]), CELL), (x_up, top))
-    draw, small, tiny = ImageDraw.Draw(canvas), _font(13), _font(10)
-    draw.text((x_input, 4), "model input", fill="black", font=small)
-    draw.text((x_down, 4), "rows 1..t", fill="black", font=small)
-    draw.text((x_up, 4), "rows t..28", fill="black", font=small)
-    for digit_class in range(10):
-        for x0 in (x_down, x_up):
-            draw.text((x0 + digit_class * CELL + 3, top - 14), str(digit_class), fill="black", font=tiny)
-    for r in range(0, 28, 3):  # row numbers down the left margin
-        draw.text((4, top + r * CELL), f"{r + 1:>2}", fill="gray", font=tiny)
+    canvas = _reading_frame().copy()
+    gray = (np.repeat(digit[:, :, None], 3, axis=2) * 255).astype(np.uint8)  # (28, 28, 3)
+    canvas.paste(_cells(gray, CELL), (_X_INPUT, _TOP))
+    canvas.paste(_cells(_viridis(reading["top_down"]), CELL), (_X_DOWN, _TOP))  # (28, 10) probabilities
+    canvas.paste(_cells(_viridis(reading["bottom_up"]), CELL), (_X_UP, _TOP))
+    draw = ImageDraw.Draw(canvas)
     settle_down, settle_up = settling_rows(reading)
-    for x0, settle in ((x_down, settle_down), (x_up, settle_up)):  # a marker where each direction settles
-        y = top + (settle - 1) * CELL + CELL // 2
+    for x0, settle in ((_X_DOWN, settle_down), (_X_UP, settle_up)):  # a marker where each direction settles
+        y = _TOP + (settle - 1) * CELL + CELL // 2
         draw.polygon([(x0 - 8, y - 4), (x0 - 2, y), (x0 - 8, y + 4)], fill=(230, 90, 0))
-    y = top + (row - 1) * CELL
-    draw.rectangle([x_input - 2, y - 1, x_up + panel_w + 1, y + CELL], outline=(255, 120, 0), width=2)
+    y = _TOP + (row - 1) * CELL
+    draw.rectangle([_X_INPUT - 2, y - 1, _X_UP + 10 * CELL + 1, y + CELL], outline=(255, 120, 0), width=2)
     return canvas
 
 
-def states_image(states: np.ndarray) -> Image.Image:
-    """(28, 2*hidden) hidden states -> heatmap, forward half | backward half, rows aligned with the input."""
+def states_image(states: np.ndarray) -> np.ndarray:
+    """(28, 2*hidden) hidden states -> (4*28, 2*hidden + 1, 3) uint8 heatmap: forward | backward.
+
+    One pixel per hidden unit, four per image row (the page enlarges it with crisp pixels), so
+    encoding it costs next to nothing per stroke.
+    """
     hidden = states.shape[1] // 2
-    top, column = 3 * CELL, max(2, 256 // hidden)
-    forward = _cells(_diverging(states[:, :hidden]), column)
-    backward = _cells(_diverging(states[:, hidden:]), column)
-    canvas = Image.new("RGB", (2 * forward.width + CELL, top + 28 * CELL + CELL), "white")
-    canvas.paste(forward, (0, top))
-    canvas.paste(backward, (forward.width + CELL, top))
-    draw, small = ImageDraw.Draw(canvas), _font(13)
-    draw.text((0, 4), f"forward, after rows 1..t ({hidden})", fill="black", font=small)
-    draw.text((forward.width + CELL, 4), f"backward, after rows t..28 ({hidden})", fill="black", font=small)
-    return canvas
+    separator = np.full((28, 1, 3), 255, np.uint8)
+    heatmap = np.concatenate([_diverging(states[:, :hidden]), separator, _diverging(states[:, hidden:])], axis=1)
+    return heatmap.repeat(4, axis=0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,14 +280,14 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False) as demo
     digit_state = gr.State(None)  # this session's preprocessed (28, 28) digit, for the row slider
     with gr.Row():
         with gr.Column(scale=3):
-            sketchpad = gr.Sketchpad(
+            sketchpad = Sketchpad(
                 value=blank_canvas(), type="pil", image_mode="RGBA", canvas_size=(CANVAS, CANVAS),
                 brush=gr.Brush(default_size=BRUSH_RADIUS, colors=["#000000"], default_color="#000000",
                                color_mode="fixed"),
-                layers=False, transforms=(), label="Draw here (mouse or finger)", elem_id="sketchpad",
+                layers=False, transforms=(), format="png", label="Draw here (mouse or finger)", elem_id="sketchpad",
             )
             clear_button = gr.Button("Clear", elem_id="clear", variant="secondary")
-            upload = gr.Image(type="pil", image_mode=None, sources=["upload", "clipboard"], height=180,
+            upload = ImageUpload(type="pil", image_mode=None, sources=["upload", "clipboard"], height=180,
                               label="...or upload a photo or scan of one handwritten digit (dark ink on paper)",
                               elem_id="upload")
         with gr.Column(scale=2):
@@ -265,8 +315,9 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False) as demo
                 play_button = gr.Button("Play", elem_id="play", scale=1)
             caption = gr.Markdown(elem_id="row-caption")
         with gr.Column(scale=2):
-            gr.Markdown("**The network's memory**: the hidden state of both directions after each row of "
-                        "your digit, one column per hidden unit (red positive, blue negative).",
+            gr.Markdown("**The network's memory**: the hidden state after each row (top to bottom, 28 "
+                        "rows). Left: the forward direction's 64 units, having read rows 1..t; right: the "
+                        "backward direction's 64, having read rows t..28. Red positive, blue negative.",
                         elem_classes="caption")
             hidden_view = gr.Image(format="png", interactive=False, show_label=False, elem_id="hidden-states",
                                    buttons=["fullscreen"])
@@ -285,7 +336,7 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False) as demo
     play_button.click(play, digit_state, [row_slider, reading_view, caption], api_name=False,
                       show_progress="hidden")
 
-demo.queue(default_concurrency_limit=2, max_size=64)
+demo.queue(default_concurrency_limit=8, max_size=64)
 
 
 def main() -> None:

@@ -13,9 +13,10 @@ disk sampled as they go, to show neither grows without bound.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
-import threading
+from concurrent.futures import ProcessPoolExecutor
 import time
 from pathlib import Path
 
@@ -32,6 +33,12 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def dir_mb(path: Path) -> float:
@@ -55,42 +62,51 @@ def make_pages(count: int, data_dir: str, folder: Path) -> list[tuple[str, str]]
     return pages
 
 
-def run_users(url: str, pages, users: int, per_user: int):
+def user(url: str, jobs: list[tuple[str, str]], download: bool, start_at: float):
+    """One simulated user in its own process: connect, wait for start_at (so that no process is still
+    starting up while others are measured), then send jobs one after another.
+
+    -> (latencies, errors, wrong answers, first send time, last answer time, CPU seconds spent sending).
+    """
     from gradio_client import Client, handle_file
 
-    latencies, errors, wrong, lock = [], [], 0, threading.Lock()
+    # download_files=False by default: the three output PNGs stay on the server (a browser fetches
+    # them; fetching them here too costs this machine's 2 cores more than the server's own work).
+    client = Client(url, verbose=False, download_files=download)
+    latencies, errors, wrong = [], [], 0
+    time.sleep(max(0.0, start_at - time.time()))
+    began, cpu = time.time(), time.process_time()
+    for path, expected in jobs:
+        start = time.perf_counter()
+        try:
+            label = client.predict({"background": None, "layers": [], "composite": handle_file(path)},
+                                   api_name="/predict")[1]
+        except Exception as error:  # noqa: BLE001 - counted and reported
+            errors.append(repr(error)[:200])
+            continue
+        latencies.append(time.perf_counter() - start)
+        wrong += label["label"] != expected
+    return latencies, errors, wrong, began, time.time(), time.process_time() - cpu
 
-    def user(number: int) -> None:
-        nonlocal wrong
-        client = Client(url, verbose=False)
-        for i in range(per_user):
-            path, expected = pages[(number * per_user + i) % len(pages)]
-            start = time.perf_counter()
-            try:
-                label = client.predict({"background": None, "layers": [], "composite": handle_file(path)},
-                                       api_name="/predict")[1]
-                ok = label["label"] == expected
-            except Exception as error:  # noqa: BLE001 - counted and reported
-                with lock:
-                    errors.append(repr(error)[:200])
-                continue
-            with lock:
-                latencies.append(time.perf_counter() - start)
-                wrong += not ok
 
-    threads = [threading.Thread(target=user, args=(n,)) for n in range(users)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - start, np.array(latencies), errors, wrong
+def run_users(url: str, pages, users: int, per_user: int, download: bool = False):
+    """USERS processes (no shared GIL between simulated users) -> (seconds, latencies, errors, wrong)."""
+    jobs = [[pages[(n * per_user + i) % len(pages)] for i in range(per_user)] for n in range(users)]
+    start_at = time.time() + 5 + users / 2  # time for every process to import and connect
+    with ProcessPoolExecutor(users) as pool:
+        results = list(pool.map(user, [url] * users, jobs, [download] * users, [start_at] * users))
+    latencies = np.array([t for r in results for t in r[0]])
+    errors = [e for r in results for e in r[1]]
+    seconds = max(r[4] for r in results) - min(r[3] for r in results)
+    client_cpu = sum(r[5] for r in results)
+    return seconds, latencies, errors, sum(r[2] for r in results), client_cpu
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument("--per-user", type=int, default=25)
+    parser.add_argument("--download", action="store_true", help="clients also download the output images")
     parser.add_argument("--soak", type=int, default=2000, help="strokes in the soak phase (0: skip)")
     parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
     args = parser.parse_args()
@@ -102,15 +118,18 @@ def main() -> None:
         with start_server(env={"GRADIO_TEMP_DIR": str(cache)}) as (url, process, startup):
             print(f"server up in {startup:.1f}s at {url}; RSS {rss_mb(process.pid):.0f} MB")
             run_users(url, pages, 2, 5)  # warm-up
-            before = rss_mb(process.pid)
-            seconds, latencies, errors, wrong = run_users(url, pages, args.users, args.per_user)
-            after = rss_mb(process.pid)
+            before, cpu_before = rss_mb(process.pid), cpu_seconds(process.pid)
+            seconds, latencies, errors, wrong, client_cpu = run_users(url, pages, args.users, args.per_user,
+                                                                      args.download)
+            after, cpu = rss_mb(process.pid), cpu_seconds(process.pid) - cpu_before
             total = args.users * args.per_user
             print(f"{args.users} users x {args.per_user} predictions = {total} in {seconds:.1f}s: "
                   f"{len(latencies) / seconds:.1f} predictions/s")
             print(f"  latency p50 {1000 * np.median(latencies):.0f} ms, p95 {1000 * np.percentile(latencies, 95):.0f} ms, "
                   f"max {1000 * latencies.max():.0f} ms")
-            print(f"  errors {len(errors)}, wrong answers {wrong}")
+            print(f"  errors {len(errors)}, wrong answers {wrong}; server CPU {1000 * cpu / total:.0f} ms per prediction "
+                  f"({cpu / seconds:.2f} of {os.cpu_count()} cores busy in the server); the gradio_client "
+                  f"users spent {1000 * client_cpu / total:.0f} ms CPU per prediction (in their main threads)")
             for error in sorted(set(errors))[:5]:
                 print(f"    {error}")
             print(f"  server RSS {before:.0f} MB before, {after:.0f} MB after ({after - before:+.0f} MB)")
@@ -119,7 +138,7 @@ def main() -> None:
                 done, per_round = 0, 500
                 while done < args.soak:
                     n = min(per_round, args.soak - done)
-                    _, lat, errs, bad = run_users(url, pages, 4, n // 4)
+                    _, lat, errs, bad, _ = run_users(url, pages, 4, n // 4)
                     done += 4 * (n // 4)
                     print(f"  after {done:5d} strokes: RSS {rss_mb(process.pid):.0f} MB, gradio cache "
                           f"{dir_mb(cache):.1f} MB, p50 {1000 * np.median(lat):.0f} ms, errors {len(errs)}, wrong {bad}",

@@ -37,3 +37,30 @@ def model():
     from model import load_model
 
     return load_model()
+
+
+@pytest.fixture(scope="session")
+def app():
+    """demo.py imported and launched in this process on a free port (importing it launches nothing)."""
+    import demo
+
+    from bench.harness import free_port
+
+    demo.demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True,
+                     max_file_size="10mb")
+    yield demo
+    demo.demo.close()
+
+
+@pytest.fixture(scope="session")
+def client(app):
+    from gradio_client import Client
+
+    return Client(app.demo.local_url, verbose=False)
+
+
+def sketch(path) -> dict:
+    """The sketchpad's value as an API client sends it."""
+    from gradio_client import handle_file
+
+    return {"background": None, "layers": [], "composite": handle_file(str(path))}

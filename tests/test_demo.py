@@ -2,43 +2,16 @@
 
 from __future__ import annotations
 
-import socket
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from bench.drawn_digits import render_drawn
+from conftest import ROOT, sketch
 from model import predict, to_mnist
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def app():
-    import demo
-
-    demo.demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
-    yield demo
-    demo.demo.close()
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    from gradio_client import Client
-
-    return Client(app.demo.local_url, verbose=False)
-
-
-def sketch(path) -> dict:
-    """The sketchpad's value as an API client sends it."""
-    from gradio_client import handle_file
-
-    return {"background": None, "layers": [], "composite": handle_file(str(path))}
 
 
 def save(image: Image.Image, path) -> str:
@@ -46,9 +19,10 @@ def save(image: Image.Image, path) -> str:
     return str(path)
 
 
-def test_importing_demo_launches_nothing(app):
-    assert app.model is not None and not app.model.training
-    assert app.demo.local_url  # launched by the fixture, not by the import
+def test_importing_demo_launches_nothing():
+    check = "import demo; assert not demo.demo.is_running and demo.demo.local_url is None; print('idle')"
+    result = subprocess.run([sys.executable, "-c", check], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "idle", result.stderr[-2000:]
 
 
 def test_drawn_mnist_digits_are_read(client, mnist_test, tmp_path, model):
@@ -64,8 +38,10 @@ def test_drawn_mnist_digits_are_read(client, mnist_test, tmp_path, model):
         assert confidences[str(labels[index])] == pytest.approx(float(expected.max()), abs=1e-5)
         assert [d for d, _ in bars["data"]] == [str(d) for d in range(10)]  # fixed 0-9 order
         assert [p for _, p in bars["data"]] == pytest.approx(expected.tolist(), abs=1e-5)
-        assert Image.open(model_input).size == (280, 280)
-        assert Image.open(reading).height == Image.open(hidden).height  # rows aligned: 28 rows + margins
+        seen = np.asarray(Image.open(model_input))  # exactly the model's 28x28 input
+        np.testing.assert_array_equal(seen, (to_mnist(page) * 255).round().astype(np.uint8))
+        assert Image.open(hidden).size == (129, 4 * 28)  # 64 + 64 units, 28 rows
+        assert Image.open(reading).height == 3 * 12 + 28 * 12 + 12
         assert row == 28 and "Row 28" in caption
 
 
@@ -82,7 +58,8 @@ def test_reading_views_come_from_the_model(app, mnist_test, model):
     images, _ = mnist_test
     outputs = app.read_image(images[6])
     hidden = outputs[5]
-    assert hidden.height == 3 * app.CELL + 28 * app.CELL + app.CELL  # one band of CELL px per row
+    assert hidden.shape == (4 * 28, 129, 3)  # 4 px per row, 1 px per unit, a white separator
+    assert (hidden[:, 64] == 255).all()
     assert outputs[6].startswith("**Row 28.**")
     np.testing.assert_array_equal(outputs[7], to_mnist(images[6]))  # the session keeps what the model saw
 

@@ -1,0 +1,84 @@
+"""How fast bad input is answered, through the Python API and through the running app's /predict.
+
+    python bench/bad_input.py
+
+Each case prints what came back (a digit, "no ink", or the error message) and how long it took.
+The behaviour itself is asserted in tests/test_preprocess.py and tests/test_robustness.py.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.harness import start_server  # noqa: E402
+from model import load_model, predict  # noqa: E402
+
+
+def python_cases() -> dict[str, object]:
+    huge = np.full((12000, 12000, 4), 255, np.uint8)
+    huge[3000:9000, 5500:6500, :3] = 0  # a big "1"
+    return {
+        "None": None, "dict without composite": {"layers": []}, "0x0 array": np.zeros((0, 0), np.uint8),
+        "1x1 white": np.full((1, 1), 255, np.uint8), "blank 800x800": np.full((800, 800, 4), 255, np.uint8),
+        "all-black 800x800": np.zeros((800, 800, 3), np.uint8), "transparent 800x800": np.zeros((800, 800, 4), np.uint8),
+        "12000x12000 RGBA (a 1)": huge, "NaN floats": np.full((28, 28), np.nan, np.float32),
+        "floats up to 3.0": np.full((28, 28), 3.0), "1-D array": np.zeros(784, np.uint8),
+        "5-channel array": np.zeros((28, 28, 5), np.uint8), "int64 up to 1000": np.full((28, 28), 1000, np.int64),
+    }
+
+
+def describe(probs) -> str:
+    return "no ink -> None" if probs is None else f"digit {int(np.argmax(probs))}"
+
+
+def main() -> None:
+    model = load_model()
+    print("Python API, model.predict(model, x):")
+    for name, value in python_cases().items():
+        start = time.perf_counter()
+        try:
+            answer = describe(predict(model, value))
+        except ValueError as error:
+            answer = f"ValueError: {error}"
+        print(f"  {name:26s} {1000 * (time.perf_counter() - start):7.1f} ms  {answer}")
+
+    from gradio_client import Client, handle_file
+
+    with tempfile.TemporaryDirectory() as folder, start_server() as (url, _, _):
+        folder = Path(folder)
+        Image.new("L", (12000, 12000), 255).save(folder / "huge.png")
+        Image.new("RGBA", (1, 1), "white").save(folder / "1x1.png")
+        Image.new("RGB", (280, 280), "black").save(folder / "black.png")
+        Image.new("RGBA", (280, 280), (0, 0, 0, 0)).save(folder / "transparent.png")
+        Image.new("CMYK", (280, 280), (0, 0, 0, 0)).save(folder / "cmyk.jpg")
+        sixteen = np.full((280, 280), 65535, np.uint16)
+        sixteen[40:240, 130:150] = 0
+        Image.fromarray(sixteen).save(folder / "sixteen.png")
+        whole = (folder / "sixteen.png").read_bytes()
+        (folder / "corrupt.png").write_bytes(whole[: len(whole) // 2])
+        (folder / "text.png").write_text("not a picture")
+        client = Client(url, verbose=False, download_files=False)
+        print(f"app /predict ({url}):")
+        cases = {"None": None, "dict without composite": {"background": None, "layers": []}}
+        cases.update({name: {"background": None, "layers": [], "composite": handle_file(str(folder / name))}
+                      for name in ["1x1.png", "black.png", "transparent.png", "cmyk.jpg", "sixteen.png",
+                                   "huge.png", "corrupt.png", "text.png"]})
+        for name, value in cases.items():
+            start = time.perf_counter()
+            try:
+                outputs = client.predict(value, api_name="/predict")
+                answer = f"digit {outputs[1]['label']}" if outputs[1] else f"no prediction: {outputs[0]!r}"
+            except Exception as error:  # noqa: BLE001 - reported
+                answer = f"{type(error).__name__}: {error}"
+            print(f"  {name:26s} {1000 * (time.perf_counter() - start):7.1f} ms  {answer}")
+
+
+if __name__ == "__main__":
+    main()
