@@ -88,7 +88,8 @@ def train_epoch(model, images, labels, optimizer, scheduler, batch_size, generat
     blanks = max(1, batch_size // 32)
     total_loss, correct, seen = 0.0, 0, 0
     steps = range(0, len(images), batch_size)
-    bar = tqdm(steps, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=False, dynamic_ncols=True)
+    # disable=None: a live bar in a terminal, nothing when the output goes to a file or CI log
+    bar = tqdm(steps, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=False, dynamic_ncols=True, disable=None)
     for step, start in enumerate(bar):
         index = order[start : start + batch_size]
         x, y = augment(images[index], generator), labels[index]
@@ -191,7 +192,8 @@ def save_plots(history: list[dict], confusion: np.ndarray, stem: Path) -> list[P
     return [curves, matrix]
 
 
-def main(argv: list[str] | None = None) -> dict:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line; the defaults are what produced the committed weights."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default="./data", help="MNIST root (torchvision downloads there if missing)")
     parser.add_argument("--epochs", type=int, default=30)
@@ -204,7 +206,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--train-limit", type=int, default=0, help="use only the first N training images (0: all)")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG pictures")
     parser.add_argument("--out", default="weights/bilstm_mnist.pt")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
 
     torch.manual_seed(args.seed)
     device = pick_device(args.device)

@@ -11,8 +11,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-# The official MNIST files; CI and every checkout find them beside the project.
-DATA_DIR = Path(os.environ.get("MNIST_DATA_DIR", ROOT.parent / "shared" / "data"))
+# The official MNIST files: $MNIST_DATA_DIR, else ../shared/data (CI and every checkout here have
+# it beside the project), else ./data, where `python train.py` has torchvision download it.
+DATA_DIR = Path(os.environ.get("MNIST_DATA_DIR") or next(
+    (d for d in (ROOT.parent / "shared" / "data", ROOT / "data") if (d / "MNIST" / "raw").is_dir()),
+    ROOT.parent / "shared" / "data"))
 
 
 def read_idx(path: Path) -> np.ndarray:
@@ -28,7 +31,8 @@ def mnist_test() -> tuple[np.ndarray, np.ndarray]:
     """The official MNIST test set: images (10000, 28, 28) uint8 (ink = 255), labels (10000,)."""
     raw = DATA_DIR / "MNIST" / "raw"
     if not raw.is_dir():
-        pytest.fail(f"MNIST not found in {raw}; set MNIST_DATA_DIR to a folder holding MNIST/raw")
+        pytest.fail(f"MNIST not found in {raw}: run `python train.py` once (it downloads MNIST to ./data) "
+                    "or set MNIST_DATA_DIR to a folder holding MNIST/raw")
     return read_idx(raw / "t10k-images-idx3-ubyte"), read_idx(raw / "t10k-labels-idx1-ubyte")
 
 

@@ -29,6 +29,8 @@ def wait_for_answer(page, expected: str, timeout: float = 15.0) -> str:
 
 def test_draw_read_clear_draw_again(tmp_path):
     with start_server() as (url, _, _), open_browser() as page:
+        requested = []
+        page.on("request", lambda request: requested.append(request.url))
         page.goto(url)
         page.locator("#sketchpad canvas").first.wait_for()
         assert prediction_text(page) == ""
@@ -51,3 +53,7 @@ def test_draw_read_clear_draw_again(tmp_path):
 
         draw(page, ONE)
         assert wait_for_answer(page, "1") == "1"
+
+    # Offline by default: everything the page loaded came from the app itself (no CDN, fonts, analytics)
+    elsewhere = [u for u in requested if not u.startswith((url, "data:", "blob:"))]
+    assert requested and not elsewhere, elsewhere
