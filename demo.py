@@ -275,7 +275,9 @@ CSS = """
 .caption { font-size: 0.95rem; color: #555; }
 """
 
-with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False) as demo:
+# delete_cache: every 10 minutes, drop cached uploads and pictures older than 20 minutes (every
+# stroke uploads the canvas and gets 3 pictures back; on a public Space the disk would fill).
+with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_cache=(600, 1200)) as demo:
     gr.Markdown("# Draw a digit. A bidirectional LSTM reads it row by row.")
     digit_state = gr.State(None)  # this session's preprocessed (28, 28) digit, for the row slider
     with gr.Row():
@@ -336,7 +338,10 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False) as demo
     play_button.click(play, digit_state, [row_slider, reading_view, caption], api_name=False,
                       show_progress="hidden")
 
-demo.queue(default_concurrency_limit=8, max_size=64)
+# Queue: 2 events at a time (= cores; each is CPU-bound, one torch thread). bench/load.py measured the
+# same throughput with 2, 4 and 8, so more only adds memory. At most 64 waiting: past that a client
+# is told the queue is full instead of waiting minutes (64 waiting is about 4 s at 17 per second).
+demo.queue(default_concurrency_limit=2, max_size=64)
 
 
 def main() -> None:

@@ -47,7 +47,7 @@ def load_mnist(data_dir: str, train: bool, device: torch.device) -> tuple[torch.
 
 
 def augment(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Random small rotations, scales, shears, shifts and stroke thickness, batched: (N, 28, 28) -> same.
+    """Random small rotations, scales, shears, shifts, stroke thickness and binary ink, batched: (N, 28, 28) -> same.
 
     Hand-drawn digits differ from MNIST's mostly in these ways even after to_mnist() has centred and
     scaled them, so the model learns to ignore them.
@@ -78,6 +78,11 @@ def augment(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     thinner = (choice >= 0.25) & (choice < 0.25 + 1 / 6)
     x[thicker] = F.max_pool2d(x[thicker], 3, stride=1, padding=1)
     x[thinner] = 0.5 * x[thinner] - 0.5 * F.max_pool2d(-x[thinner], 3, stride=1, padding=1)
+    # Sketchpad ink is binary (black or white, no anti-aliasing) and turns grey only where to_mnist
+    # shrinks it. For a fifth of the batch, redraw the digit that way: 3x up, threshold, 3x3 mean down.
+    binary = torch.rand(n, generator=generator, device=device) < 0.2
+    sharp = F.interpolate(x[binary], scale_factor=3, mode="bilinear", align_corners=False) > 0.5
+    x[binary] = F.avg_pool2d(sharp.float(), 3)
     return x[:, 0].clamp(0.0, 1.0)
 
 
