@@ -25,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from PIL import Image, ImageOps
+from PIL import Image
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081  # pixel statistics of the MNIST training set in [0, 1]
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "bilstm_mnist.pt"

@@ -11,7 +11,6 @@ everything the live endpoint computes before Gradio encodes the outputs.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import tempfile
 import time

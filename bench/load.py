@@ -50,6 +50,7 @@ def make_pages(count: int, data_dir: str, folder: Path) -> list[tuple[str, str]]
     from torchvision.datasets import MNIST
 
     test = MNIST(data_dir, train=False, download=True)
+    count = min(count, len(test))
     model, pages = load_model(), []
     rng = np.random.default_rng(0)
     for index in range(count):
@@ -89,9 +90,9 @@ def user(url: str, jobs: list[tuple[str, str]], download: bool, start_at: float)
     return latencies, errors, wrong, began, time.time(), time.process_time() - cpu
 
 
-def run_users(url: str, pages, users: int, per_user: int, download: bool = False):
-    """USERS processes (no shared GIL between simulated users) -> (seconds, latencies, errors, wrong)."""
-    jobs = [[pages[(n * per_user + i) % len(pages)] for i in range(per_user)] for n in range(users)]
+def run_users(url: str, pages, users: int, per_user: int, download: bool = False, offset: int = 0):
+    """USERS processes (no shared GIL between simulated users) -> (seconds, latencies, errors, wrong, client CPU)."""
+    jobs = [[pages[(offset + n * per_user + i) % len(pages)] for i in range(per_user)] for n in range(users)]
     start_at = time.time() + 5 + users / 2  # time for every process to import and connect
     with ProcessPoolExecutor(users) as pool:
         results = list(pool.map(user, [url] * users, jobs, [download] * users, [start_at] * users))
@@ -113,7 +114,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        pages = make_pages(200, args.data_dir, folder)
+        # every soak stroke a different image, so Gradio's content-addressed cache cannot dedupe them
+        pages = make_pages(max(400, args.soak), args.data_dir, folder)
         cache = folder / "gradio-cache"
         with start_server(env={"GRADIO_TEMP_DIR": str(cache)}) as (url, process, startup):
             print(f"server up in {startup:.1f}s at {url}; RSS {rss_mb(process.pid):.0f} MB")
@@ -138,7 +140,7 @@ def main() -> None:
                 done, per_round = 0, 500
                 while done < args.soak:
                     n = min(per_round, args.soak - done)
-                    _, lat, errs, bad, _ = run_users(url, pages, 4, n // 4)
+                    _, lat, errs, bad, _ = run_users(url, pages, 4, n // 4, offset=done)
                     done += 4 * (n // 4)
                     print(f"  after {done:5d} strokes: RSS {rss_mb(process.pid):.0f} MB, gradio cache "
                           f"{dir_mb(cache):.1f} MB, p50 {1000 * np.median(lat):.0f} ms, errors {len(errs)}, wrong {bad}",
