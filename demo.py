@@ -272,6 +272,7 @@ CSS = """
 #sketchpad button[aria-label="Zoom in"], #sketchpad button[aria-label="Zoom out"],
 #sketchpad button[aria-label="Clear canvas"] { display: none !important; }
 #model-input img, #row-reading img, #hidden-states img { image-rendering: pixelated; }
+#model-input img, #hidden-states img { width: 100% !important; height: 100% !important; object-fit: contain; }
 .caption { font-size: 0.95rem; color: #555; }
 """
 
@@ -322,7 +323,7 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_
                         "backward direction's 64, having read rows t..28. Red positive, blue negative.",
                         elem_classes="caption")
             hidden_view = gr.Image(format="png", interactive=False, show_label=False, elem_id="hidden-states",
-                                   buttons=["fullscreen"])
+                                   height=340, buttons=["fullscreen"])
     example_files = sorted(str(p) for p in EXAMPLES_DIR.glob("*.png"))
     outputs = [status, prediction, bars, model_input, reading_view, hidden_view, caption, digit_state, row_slider]
     gr.Examples(example_files, inputs=upload, outputs=outputs, fn=read_image, run_on_click=True,
@@ -351,8 +352,10 @@ def main() -> None:
                         help="address to bind (0.0.0.0 exposes it to the network)")
     parser.add_argument("--share", action="store_true", help="also open a temporary public *.gradio.live link")
     args = parser.parse_args()
+    # run_history=False: Gradio would otherwise keep every drawing in the browser's storage and offer
+    # to upload the runs to a Hugging Face bucket; ssr_mode=False: no Node server beside Python.
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, css=CSS,
-                max_file_size="10mb", ssr_mode=False, footer_links=["api"], show_error=False)
+                max_file_size="10mb", ssr_mode=False, run_history=False, footer_links=["api"], show_error=False)
 
 
 if __name__ == "__main__":
