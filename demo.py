@@ -43,9 +43,9 @@ model = load_model()  # the only global state: loaded once, shared read-only by 
 
 # ---------------------------------------------------------------------------------------------
 # Inputs whose decoding errors reach the user. Gradio decodes uploads in the component's
-# preprocess(), before any handler runs, and reports a failure there only as a bare "Error"
-# (with the server's temp path in the log). A gr.Error raised there reaches the page and API
-# clients as it is, so these two inputs say what was wrong instead.
+# preprocess(), before any handler runs, and reports a failure there only as a bare "Error". A
+# gr.Error raised there reaches the page and API clients as it is, so the two inputs say what was
+# wrong instead.
 
 
 def _unreadable(error: Exception) -> gr.Error:
@@ -58,26 +58,20 @@ def _unreadable(error: Exception) -> gr.Error:
     return gr.Error(f"Could not read that image: {reason}.")
 
 
-class Sketchpad(gr.Sketchpad):
-    def preprocess(self, payload):
+def readable_errors(preprocess):
+    """Wrap a component's preprocess() so that its decoding errors become a gr.Error for the user.
+
+    Applied to the two input instances below (not by subclassing: Gradio's component metaclass
+    would write a .pyi stub next to this file on every import).
+    """
+    @functools.wraps(preprocess)
+    def wrapped(payload):
         try:
-            return super().preprocess(payload)
+            return preprocess(payload)
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
             raise _unreadable(error) from None
 
-    def get_block_name(self) -> str:
-        return "imageeditor"  # the browser side is Gradio's own image editor
-
-
-class ImageUpload(gr.Image):
-    def preprocess(self, payload):
-        try:
-            return super().preprocess(payload)
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-            raise _unreadable(error) from None
-
-    def get_block_name(self) -> str:
-        return "image"
+    return wrapped
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,16 +277,18 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_
     digit_state = gr.State(None)  # this session's preprocessed (28, 28) digit, for the row slider
     with gr.Row():
         with gr.Column(scale=3):
-            sketchpad = Sketchpad(
+            sketchpad = gr.Sketchpad(
                 value=blank_canvas(), type="pil", image_mode="RGBA", canvas_size=(CANVAS, CANVAS),
                 brush=gr.Brush(default_size=BRUSH_RADIUS, colors=["#000000"], default_color="#000000",
                                color_mode="fixed"),
                 layers=False, transforms=(), format="png", label="Draw here (mouse or finger)", elem_id="sketchpad",
             )
             clear_button = gr.Button("Clear", elem_id="clear", variant="secondary")
-            upload = ImageUpload(type="pil", image_mode=None, sources=["upload", "clipboard"], height=180,
+            upload = gr.Image(type="pil", image_mode=None, sources=["upload", "clipboard"], height=180,
                               label="...or upload a photo or scan of one handwritten digit (dark ink on paper)",
                               elem_id="upload")
+            sketchpad.preprocess = readable_errors(sketchpad.preprocess)
+            upload.preprocess = readable_errors(upload.preprocess)
         with gr.Column(scale=2):
             status = gr.Markdown(PROMPT, elem_id="status")
             prediction = gr.Label(num_top_classes=1, label="The model reads", elem_id="prediction")
