@@ -186,8 +186,9 @@ def save_plots(history: list[dict], confusion: np.ndarray, stem: Path) -> list[P
     ax.imshow(off_diagonal, cmap="Reds")
     for true in range(10):
         for pred in range(10):
+            dark = off_diagonal[true, pred] > 0.6 * max(1, off_diagonal.max())  # white text on dark cells
             ax.text(pred, true, str(confusion[true, pred]), ha="center", va="center", fontsize=7,
-                    color="black" if true != pred else "gray")
+                    color="gray" if true == pred else "white" if dark else "black")
     ax.set(xticks=range(10), yticks=range(10), xlabel="predicted", ylabel="true digit",
            title=f"MNIST test confusion ({int(confusion.trace())}/{int(confusion.sum())} right)")
     fig.tight_layout()
