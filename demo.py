@@ -335,9 +335,10 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_
     play_button.click(play, digit_state, [row_slider, reading_view, caption], api_name=False,
                       show_progress="hidden")
 
-# Queue: 2 events at a time (= cores; each is CPU-bound, one torch thread). bench/load.py measured the
-# same throughput with 2, 4 and 8, so more only adds memory. At most 64 waiting: past that a client
-# is told the queue is full instead of waiting minutes (64 waiting is about 4 s at 17 per second).
+# Queue: 2 events at a time (= cores; one torch thread each). bench/load.py measured the same
+# throughput, 28-31 predictions/s, with 1, 2, 4 and 8 (Gradio's event loop is the limit), so more
+# only adds memory. At most 64 waiting: past that a client is told the queue is full instead of
+# waiting minutes (64 waiting is about 2 s at 30 per second).
 demo.queue(default_concurrency_limit=2, max_size=64)
 
 
