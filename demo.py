@@ -284,11 +284,6 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_
                 layers=False, transforms=(), format="png", label="Draw here (mouse or finger)", elem_id="sketchpad",
             )
             clear_button = gr.Button("Clear", elem_id="clear", variant="secondary")
-            upload = gr.Image(type="pil", image_mode=None, sources=["upload", "clipboard"], height=180,
-                              label="...or upload a photo or scan of one handwritten digit (dark ink on paper)",
-                              elem_id="upload")
-            sketchpad.preprocess = readable_errors(sketchpad.preprocess)
-            upload.preprocess = readable_errors(upload.preprocess)
         with gr.Column(scale=2):
             status = gr.Markdown(PROMPT, elem_id="status")
             prediction = gr.Label(num_top_classes=1, label="The model reads", elem_id="prediction")
@@ -299,6 +294,11 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_
                                    interactive=False, height=280, elem_id="model-input")
             gr.Markdown("Your drawing cropped, scaled to 20 px, centred by mass: the way MNIST was made.",
                         elem_classes="caption")
+            upload = gr.Image(type="pil", image_mode=None, sources=["upload", "clipboard"], height=180,
+                              label="...or upload a photo or scan of one handwritten digit (dark ink on paper)",
+                              elem_id="upload")
+    sketchpad.preprocess = readable_errors(sketchpad.preprocess)
+    upload.preprocess = readable_errors(upload.preprocess)
     gr.Markdown("## How the sequence is read")
     gr.Markdown(
         "The LSTM reads the 28 rows as a sequence, forward (top to bottom) and backward (bottom to top). "

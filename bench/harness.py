@@ -60,14 +60,16 @@ def start_server(port: int | None = None, timeout: float = 90.0, env: dict | Non
 
 
 @contextmanager
-def open_browser(width: int = 1400, height: int = 1100):
-    """Yield a Playwright page in headless Debian Chromium."""
+def open_browser(width: int = 1400, height: int = 1100, phone: bool = False):
+    """Yield a Playwright page in headless Debian Chromium (phone=True: a touch screen, 2x pixels)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            yield browser.new_page(viewport={"width": width, "height": height})
+            context = browser.new_context(viewport={"width": width, "height": height}, has_touch=phone,
+                                          is_mobile=phone, device_scale_factor=2 if phone else 1)
+            yield context.new_page()
         finally:
             browser.close()
 
@@ -92,6 +94,23 @@ def draw(page, strokes: list[list[tuple[float, float]]], steps: int = 8) -> None
         for x, y in stroke[1:]:
             page.mouse.move(left + x * size, top + y * size, steps=steps)
         page.mouse.up()
+
+
+def draw_with_finger(page, strokes: list[list[tuple[float, float]]], steps: int = 10) -> None:
+    """The same with touch events (touchstart -> touchmove... -> touchend), sent through Chromium's CDP."""
+    left, top, size = drawing_area(page)
+    cdp = page.context.new_cdp_session(page)
+
+    def touch(kind: str, points: list[tuple[float, float]]) -> None:
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [
+            {"x": left + x * size, "y": top + y * size} for x, y in points]})
+
+    for stroke in strokes:
+        touch("touchStart", [stroke[0]])
+        for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
+            for i in range(1, steps + 1):
+                touch("touchMove", [(x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps)])
+        touch("touchEnd", [])
 
 
 # Digits as strokes, in [0, 1] of the drawing area (drawn big, as people do on a sketchpad)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.harness import CHROMIUM, ONE, SEVEN, draw, open_browser, prediction_text, start_server
+from bench.harness import (CHROMIUM, ONE, SEVEN, ZERO, draw, draw_with_finger, open_browser, prediction_text,
+                           start_server)
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI"):
@@ -54,6 +55,25 @@ def test_draw_read_clear_draw_again(tmp_path):
         draw(page, ONE)
         assert wait_for_answer(page, "1") == "1"
 
+        page.locator(".gallery-item img[src*='digit2_']").first.click()  # a real MNIST test digit
+        assert wait_for_answer(page, "2") == "2"
+        page.locator("#play").click()  # steps the row view through rows 1..28
+        for row in (3, 28):
+            page.wait_for_function("row => document.querySelector('#row-caption').textContent"
+                                   ".includes(`Row ${row}.`)", arg=row, timeout=20_000)
+
     # Offline by default: everything the page loaded came from the app itself (no CDN, fonts, analytics)
     elsewhere = [u for u in requested if not u.startswith((url, "data:", "blob:"))]
     assert requested and not elsewhere, elsewhere
+
+
+def test_draw_with_a_finger_on_a_phone():
+    with start_server() as (url, _, _), open_browser(width=430, height=1400, phone=True) as page:
+        page.goto(url)
+        page.locator("#sketchpad canvas").first.wait_for()
+        draw_with_finger(page, ZERO)
+        assert wait_for_answer(page, "0") == "0"
+        # on a narrow screen the answer comes right after the canvas and the Clear button
+        answer_top = page.locator("#prediction").bounding_box()["y"]
+        assert answer_top < page.locator("#model-input").bounding_box()["y"]
+        assert answer_top < page.locator("#upload").bounding_box()["y"]
