@@ -1,56 +1,100 @@
-"""Draw a digit and watch a bidirectional LSTM read it, row by row (Gradio app).
+"""Draw a digit and watch a bidirectional LSTM read it, row by row, while you draw (Gradio app).
 
     python demo.py                 # http://127.0.0.1:7860, on the committed weights
     python demo.py --port 8080     # another port (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT work too)
     python demo.py --share         # a temporary public link (needs a network)
 
-Importing this module builds `demo` and loads the model, and launches nothing (tests and Hugging Face
-Spaces use it that way). Every picture on the page is computed from the model's real input, outputs
-and hidden states: see model.to_mnist, model.predict and model.read_rows.
+Importing this module builds `demo` and loads the model, and changes nothing process-wide and launches
+nothing (tests and Hugging Face Spaces use it that way); launch() applies the process settings and starts
+the server. Every number on the page comes from the model's real input, outputs and hidden states: see
+model.to_mnist, model.read_rows and views.py.
+
+How a stroke becomes a reading: canvas.js draws the ink in the browser and sends the strokes as JSON (at
+most every 100 ms while the pen moves, and at once when it lifts) to read_strokes(); strokes.py draws
+them as the person saw them and to_mnist reads that picture like any other. The row walk (slider, Play,
+keys) runs in the browser (reading.js) on the 28 rows sent with each reading, so it costs the server
+nothing and can never show rows of an older digit.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
+import json
 import os
-import time
+import tempfile
+import threading
+from collections import OrderedDict
 from pathlib import Path
-
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no telemetry or version check at run time
 
 import gradio as gr
 import numpy as np
 import pandas as pd
 import torch
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
-from model import load_model, read_rows, to_mnist
+import limits
+from model import load_model, read_rows, to_mnist_placed
+from strokes import Drawing, parse_drawing, render_drawing
+from views import (model_input_image, png_data_uri, reading_image, row_belief, row_caption, settling_rows,
+                   settling_sentence, spoken_summary, states_image, viridis)
 
-# Uploaded files are decoded by Gradio before our code sees them. Past 2 x this many pixels PIL
-# refuses at open(), from the header, before decoding, so a 12000x12000 upload costs milliseconds.
-Image.MAX_IMAGE_PIXELS = 12_500_000
-CANVAS = 280  # sketchpad size in canvas pixels; with a 12 px brush radius strokes come out MNIST-thin
-BRUSH_RADIUS = 12
-CELL = 12  # screen pixels per image row / heatmap cell in the reading view
-EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+HERE = Path(__file__).resolve().parent
+CANVAS = 280  # the page's canvas in canvas pixels (CSS scales it to the screen); strokes.py sizes the brush
+EXAMPLES_DIR = HERE / "examples"
+MAX_UPLOAD_PIXELS = 25_000_000  # uploads larger than this are refused from their header, before decoding
+SESSIONS = 2_000  # sessions whose state (a 28x28 digit) the server keeps; the oldest are dropped past this
 
-# One intra-op thread per request: the batches are tiny (56 x 28 steps), and concurrent requests
-# already keep both cores busy; more threads only spin (measured with bench/load.py).
-torch.set_num_threads(1)
-model = load_model()  # the only global state: loaded once, shared read-only by all requests
+model = load_model()  # loaded once, shared read-only by all requests
+
+
+# ---------------------------------------------------------------------------------------------
+# Process settings and launch options: one place, used by main(), the tests and Spaces (`python demo.py`).
+
+
+def apply_process_settings() -> None:
+    """Settings that belong to the serving process, not to importing this module."""
+    # One intra-op thread per request: the batches are tiny (56 x 28 steps) and two requests at a time
+    # already keep both cores busy; more threads only spin (measured with bench/load.py).
+    torch.set_num_threads(1)
+    # Gradio decodes uploads before our code sees them. Past 2 x this many pixels PIL refuses at open(),
+    # from the header, before decoding, so a 12000x12000 upload costs milliseconds.
+    Image.MAX_IMAGE_PIXELS = MAX_UPLOAD_PIXELS // 2
+
+
+def pending_events(session: str) -> int:
+    """How many events this session has waiting or running in Gradio's queue (for limits.py)."""
+    return len(demo._queue.pending_event_ids_session.get(session, ()))
+
+
+def launch(**options) -> None:
+    """Start the server with the app's settings; options override launch()'s (host, port, quiet, ...)."""
+    apply_process_settings()
+    settings = dict(
+        css=CSS,
+        ssr_mode=False,  # no Node server beside Python
+        run_history=False,  # Gradio would keep every drawing in the browser's storage and offer to upload it
+        footer_links=["api"],
+        show_error=False,  # a failure shows our message, never a traceback
+        max_file_size=limits.MAX_UPLOAD_BYTES,
+        enable_monitoring=False,  # /monitoring would answer anyone and print its secret URL to the log
+        state_session_capacity=SESSIONS,
+        app_kwargs={"middleware": limits.middleware(pending_events)},  # bounded before Gradio parses anything
+    )
+    settings.update(options)
+    demo.launch(**settings)
 
 
 # ---------------------------------------------------------------------------------------------
 # Inputs whose decoding errors reach the user. Gradio decodes uploads in the component's
 # preprocess(), before any handler runs, and reports a failure there only as a bare "Error". A
-# gr.Error raised there reaches the page and API clients as it is, so the two inputs say what was
-# wrong instead.
+# gr.Error raised there reaches the page and API clients as it is, so the inputs say what was wrong.
 
 
 def _unreadable(error: Exception) -> gr.Error:
     if isinstance(error, Image.DecompressionBombError):
-        reason = f"it is too large (at most {2 * Image.MAX_IMAGE_PIXELS:,} pixels)"
+        reason = f"it is too large (at most {MAX_UPLOAD_PIXELS:,} pixels)"
     elif isinstance(error, Image.UnidentifiedImageError):
         reason = "it is not an image file (PNG, JPEG, WebP, ...)"
     else:
@@ -61,8 +105,8 @@ def _unreadable(error: Exception) -> gr.Error:
 def readable_errors(preprocess):
     """Wrap a component's preprocess() so that its decoding errors become a gr.Error for the user.
 
-    Applied to the two input instances below (not by subclassing: Gradio's component metaclass
-    would write a .pyi stub next to this file on every import).
+    Applied to input instances below (not by subclassing: Gradio's component metaclass would write a
+    .pyi stub next to this file on every import).
     """
     @functools.wraps(preprocess)
     def wrapped(payload):
@@ -74,285 +118,430 @@ def readable_errors(preprocess):
     return wrapped
 
 
-# ---------------------------------------------------------------------------------------------
-# Pictures (pure functions of the model's numbers)
+def cached_png(picture: np.ndarray | Image.Image, cache_dir: str) -> str:
+    """Write a picture into Gradio's cache as <cache>/<sha256 of its PNG>/image.png, atomically -> path.
 
-# A few anchors of matplotlib's viridis (dark = 0, yellow = 1), for probabilities
-_VIRIDIS = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], np.float32)
-
-
-def _viridis(values: np.ndarray) -> np.ndarray:
-    """values in [0, 1] (...,) -> RGB uint8 (..., 3)."""
-    position = np.clip(values, 0, 1) * (len(_VIRIDIS) - 1)
-    low = np.floor(position).astype(int).clip(0, len(_VIRIDIS) - 2)
-    fraction = (position - low)[..., None]
-    return (_VIRIDIS[low] * (1 - fraction) + _VIRIDIS[low + 1] * fraction).astype(np.uint8)
-
-
-def _diverging(values: np.ndarray) -> np.ndarray:
-    """values in [-1, 1] (...,) -> RGB uint8 (..., 3): blue negative, white zero, red positive."""
-    v = np.clip(values, -1, 1)[..., None]
-    white, red, blue = np.array([255, 255, 255.0]), np.array([200, 30, 40.0]), np.array([30, 80, 200.0])
-    return np.where(v >= 0, white + (red - white) * v, white + (blue - white) * -v).astype(np.uint8)
-
-
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.load_default(size=size)  # Pillow's bundled font: nothing fetched
-
-
-def _cells(rgb: np.ndarray, width: int) -> Image.Image:
-    """(rows, cols, 3) uint8 -> image with each row CELL px tall and each column width px wide."""
-    return Image.fromarray(rgb.repeat(CELL, axis=0).repeat(width, axis=1))
-
-
-def model_input_image(digit: np.ndarray) -> np.ndarray:
-    """(28, 28) in [0, 1] -> (28, 28) uint8, exactly the model's input (the page enlarges it, crisp)."""
-    return (digit * 255).round().astype(np.uint8)
-
-
-def settling_rows(reading: dict[str, np.ndarray]) -> tuple[int, int]:
-    """1-based rows where each reading direction makes up its mind for good.
-
-    Top-down: the first t such that reading rows 1..t' gives the final answer with more than half
-    the probability for every t' >= t. Bottom-up: the last t such that rows t'..28 do for every t' <= t.
+    Gradio 6.31 writes output pictures to the same content-named path with a plain write_bytes, so two
+    identical outputs at once truncate a file that is being served (clients: "peer closed connection
+    without sending complete message body"). Here the bytes go to a temp file that is renamed into place,
+    and an existing file is reused, so a reader always sees a whole file.
     """
-    final = reading["top_down"][-1].argmax()
-    sure_down = reading["top_down"][:, final] > 0.5  # (28,) bool
-    sure_up = reading["bottom_up"][:, final] > 0.5
-    unsure_down, unsure_up = np.nonzero(~sure_down)[0], np.nonzero(~sure_up)[0]
-    first = int(unsure_down.max()) + 2 if unsure_down.size else 1
-    last = int(unsure_up.min()) if unsure_up.size else 28
-    return min(first, 28), max(last, 1)
-
-
-# Layout of the reading view, in pixels: row numbers | model input | rows 1..t | rows t..28
-_TOP, _LEFT, _GAP = 3 * CELL, 3 * CELL, CELL
-_X_INPUT = _LEFT
-_X_DOWN = _X_INPUT + 28 * CELL + _GAP
-_X_UP = _X_DOWN + 10 * CELL + _GAP
-
-
-@functools.cache
-def _reading_frame() -> Image.Image:
-    """The reading view's titles, digit labels and row numbers: the same for every digit, drawn once."""
-    canvas = Image.new("RGB", (_X_UP + 10 * CELL + CELL, _TOP + 28 * CELL + CELL), "white")
-    draw, small, tiny = ImageDraw.Draw(canvas), _font(13), _font(10)
-    draw.text((_X_INPUT, 4), "model input", fill="black", font=small)
-    draw.text((_X_DOWN, 4), "rows 1..t", fill="black", font=small)
-    draw.text((_X_UP, 4), "rows t..28", fill="black", font=small)
-    for digit_class in range(10):
-        for x0 in (_X_DOWN, _X_UP):
-            draw.text((x0 + digit_class * CELL + 3, _TOP - 14), str(digit_class), fill="black", font=tiny)
-    for r in range(0, 28, 3):  # row numbers down the left margin
-        draw.text((4, _TOP + r * CELL), f"{r + 1:>2}", fill="gray", font=tiny)
-    return canvas
-
-
-def reading_image(digit: np.ndarray, reading: dict[str, np.ndarray], row: int) -> Image.Image:
-    """The model's input beside the per-row softmax of both reading directions; row (1-based) outlined."""
-    canvas = _reading_frame().copy()
-    gray = (np.repeat(digit[:, :, None], 3, axis=2) * 255).astype(np.uint8)  # (28, 28, 3)
-    canvas.paste(_cells(gray, CELL), (_X_INPUT, _TOP))
-    canvas.paste(_cells(_viridis(reading["top_down"]), CELL), (_X_DOWN, _TOP))  # (28, 10) probabilities
-    canvas.paste(_cells(_viridis(reading["bottom_up"]), CELL), (_X_UP, _TOP))
-    draw = ImageDraw.Draw(canvas)
-    settle_down, settle_up = settling_rows(reading)
-    for x0, settle in ((_X_DOWN, settle_down), (_X_UP, settle_up)):  # a marker where each direction settles
-        y = _TOP + (settle - 1) * CELL + CELL // 2
-        draw.polygon([(x0 - 8, y - 4), (x0 - 2, y), (x0 - 8, y + 4)], fill=(230, 90, 0))
-    y = _TOP + (row - 1) * CELL
-    draw.rectangle([_X_INPUT - 2, y - 1, _X_UP + 10 * CELL + 1, y + CELL], outline=(255, 120, 0), width=2)
-    return canvas
-
-
-def states_image(states: np.ndarray) -> np.ndarray:
-    """(28, 2*hidden) hidden states -> (4*28, 2*hidden + 1, 3) uint8 heatmap: forward | backward.
-
-    One pixel per hidden unit, four per image row (the page enlarges it with crisp pixels), so
-    encoding it costs next to nothing per stroke.
-    """
-    hidden = states.shape[1] // 2
-    separator = np.full((28, 1, 3), 255, np.uint8)
-    heatmap = np.concatenate([_diverging(states[:, :hidden]), separator, _diverging(states[:, hidden:])], axis=1)
-    return heatmap.repeat(4, axis=0)
-
-
-# ---------------------------------------------------------------------------------------------
-# Event handlers
-
-EMPTY_BARS = pd.DataFrame({"digit": [str(d) for d in range(10)], "probability": [0.0] * 10})
-PROMPT = "Draw a digit (0-9) in the box: the answer updates after every stroke."
-
-
-def _belief(probs: np.ndarray) -> str:
-    best = int(probs.argmax())
-    if probs[best] < 0.5:
-        return f"is not sure yet (best guess {best}, {100 * probs[best]:.0f}%)"
-    return f"says **{best}** ({100 * probs[best]:.0f}%)"
-
-
-def row_caption(reading: dict[str, np.ndarray], row: int) -> str:
-    down, up = reading["top_down"][row - 1], reading["bottom_up"][row - 1]
-    settle_down, settle_up = settling_rows(reading)
-    final = int(reading["top_down"][-1].argmax())
-    return (
-        f"**Row {row}.** Reading only rows 1-{row} (rows below blanked), the model {_belief(down)}. "
-        f"Reading only rows {row}-28 (rows above blanked), it {_belief(up)}.  \n"
-        f"Top-down it makes up its mind on {final} at row {settle_down}; bottom-up at row {settle_up} "
-        f"(orange marks)."
-    )
-
-
-def read_image(image) -> tuple:
-    """One image (PIL, numpy or None) -> every output of the page, for the whole reading (row 28)."""
+    image = picture if isinstance(picture, Image.Image) else Image.fromarray(picture)
+    with tempfile.SpooledTemporaryFile() as buffer:
+        image.save(buffer, format="PNG")
+        buffer.seek(0)
+        data = buffer.read()
+    folder = Path(cache_dir) / hashlib.sha256(data).hexdigest()
+    path = folder / "image.png"
+    if path.exists():
+        os.utime(path)  # delete_cache ages files by ctime: keep a file that is handed out again
+        return str(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, staging = tempfile.mkstemp(dir=folder, prefix=".image.")
     try:
-        digit = None if image is None else to_mnist(image)
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.replace(staging, path)
+    finally:
+        Path(staging).unlink(missing_ok=True)
+    return str(path)
+
+
+def atomic_pictures(component: gr.Image) -> gr.Image:
+    """Make an output gr.Image write its pictures with cached_png (wrapping postprocess, as above)."""
+    postprocess = component.postprocess
+
+    @functools.wraps(postprocess)
+    def wrapped(value):
+        if isinstance(value, (np.ndarray, Image.Image)):
+            value = cached_png(value, component.GRADIO_CACHE)
+        return postprocess(value)
+
+    component.postprocess = wrapped
+    return component
+
+
+# ---------------------------------------------------------------------------------------------
+# Readings: one image -> everything the page shows (pure functions of the model's numbers).
+
+PROMPT = "Draw a digit (0-9) in the box: the answer follows your pen."
+EMPTY_DRAWING = json.dumps({"width": CANVAS, "height": CANVAS, "strokes": []})
+DIGITS = [str(d) for d in range(10)]
+EMPTY_BARS = pd.DataFrame({"digit": DIGITS, "probability": [0.0] * 10})
+
+
+def _bands(placement, width: int, height: int) -> dict:
+    """Which band of the canvas becomes each row of the 28x28, as fractions of the canvas: from to_mnist's
+    own crop, scale and shift (model.Placement), clipped to the canvas."""
+    rows = np.clip(placement.input_rows() / height, 0.0, 1.0)  # (28, 2)
+    x0, x1 = placement.input_columns()
+    return {"x": [round(max(0.0, x0 / width), 4), round(min(1.0, x1 / width), 4)],
+            "rows": np.round(rows, 4).tolist()}
+
+
+def reading_value(digit: np.ndarray, reading: dict[str, np.ndarray], bands: dict | None = None,
+                  points: int | None = None) -> dict:
+    """The reading views' value (reading.js renders it): pictures at native size as data URIs, the 28
+    captions, where each direction settles, and for a drawing the canvas bands and its number of points
+    (which drawing this reading is of; None when the input was not drawn)."""
+    settle_down, settle_up = settling_rows(reading)
+    return {
+        "points": points,
+        "model_input": png_data_uri(model_input_image(digit)),  # (28, 28): ink white, as MNIST
+        "top_down": png_data_uri(viridis(reading["top_down"])),  # (28, 10)
+        "bottom_up": png_data_uri(viridis(reading["bottom_up"])),
+        "hidden": png_data_uri(states_image(reading["states"], row_height=1, levels=33)),  # (28, 129)
+        "captions": [row_belief(reading, row) for row in range(1, 29)],
+        "settling": settling_sentence(reading),
+        "settle": [settle_down, settle_up],
+        "spoken": spoken_summary(reading),
+        "bands": bands,
+    }
+
+
+def answer_value(probs: np.ndarray) -> dict:
+    """The answer's value (the top digit, its probability, all ten probabilities in 0-9 order)."""
+    best = int(probs.argmax())
+    return {"digit": str(best), "confidence": float(probs[best]), "probs": [round(float(p), 5) for p in probs]}
+
+
+def outputs_for(picture: object, drawing: Drawing | None = None) -> dict:
+    """One picture (drawn, uploaded or sent) -> the page's outputs, keyed by component.
+
+    drawing: the strokes it was drawn from, if it came from the canvas (then the canvas stays as it is and
+    the page can mark on it which band became row t, and the upload box is cleared); otherwise the canvas
+    is cleared, since the page now reads something else.
+    """
+    drawn = drawing is not None
+    try:
+        placed = None if picture is None else to_mnist_placed(picture)
     except ValueError as error:
         raise gr.Error(f"Could not read that image: {error}") from None
-    if digit is None:
-        return PROMPT, None, EMPTY_BARS, None, None, None, "", None, 28
-    reading = read_rows(model, digit)
-    probs = reading["top_down"][-1]  # the full image: identical to predict(model, image)
-    label = {str(d): float(p) for d, p in enumerate(probs)}
-    bars = pd.DataFrame({"digit": [str(d) for d in range(10)], "probability": probs.astype(float)})
-    return ("", label, bars, model_input_image(digit), reading_image(digit, reading, 28),
-            states_image(reading["states"]), row_caption(reading, 28), digit, 28)
+    cleared = {upload: None} if drawn else {sketchpad: EMPTY_DRAWING}  # one input on the page at a time
+    if placed is None:
+        return {answer: None, reading: None, digit_state: None, **cleared}
+    digit, placement = placed
+    result = read_rows(model, digit)
+    bands = _bands(placement, drawing.width, drawing.height) if drawn else None
+    points = sum(len(stroke) for stroke in drawing.strokes) if drawn else None
+    return {
+        answer: answer_value(result["top_down"][-1]),  # the full image: identical to predict(model, picture)
+        reading: reading_value(digit, result, bands, points),
+        digit_state: digit,
+        **cleared,
+    }
 
 
-def read_sketch(sketch: dict | None) -> tuple:
-    """The sketchpad's value ({"background", "layers", "composite"} or None) -> every output."""
-    if sketch is None:
-        return read_image(None)
-    if not isinstance(sketch, dict) or "composite" not in sketch:
+class ReadingOrder:
+    """Per session, the newest reading wins; an older one changes nothing on the page.
+
+    Readings of one session can finish out of order: Gradio runs two events at a time, the finished drawing
+    has a lane of its own, and a gallery click can overtake a stroke. Each reading takes a ticket when it
+    starts; it is shown only if no reading of the session started after it. A drawing also carries the
+    page's send number (seq): one older than a drawing already started is dropped before any work.
+    Keeps [ticket, newest seq] for the SESSIONS most recent sessions (about 100 bytes each).
+    """
+
+    def __init__(self, capacity: int):
+        self.capacity, self.lock, self.sessions = capacity, threading.Lock(), OrderedDict()
+
+    def start(self, session: str, seq: int | None = None) -> int | None:
+        """-> this reading's ticket, or None if it is an older drawing than one already started."""
+        with self.lock:
+            entry = self.sessions.pop(session, None) or [0, -1]
+            self.sessions[session] = entry  # most recent last
+            while len(self.sessions) > self.capacity:
+                self.sessions.popitem(last=False)
+            if seq is not None:
+                if seq < entry[1]:
+                    return None
+                entry[1] = seq
+            entry[0] += 1
+            return entry[0]
+
+    def is_newest(self, session: str, ticket: int) -> bool:
+        with self.lock:
+            entry = self.sessions.get(session)
+            return entry is None or entry[0] == ticket
+
+
+order = ReadingOrder(SESSIONS)
+
+
+def _session(request: gr.Request | None) -> str:
+    return getattr(request, "session_hash", None) or ""
+
+
+def read_strokes(drawing: object, request: gr.Request = None) -> dict:
+    """The canvas's strokes ({"width", "height", "strokes"}, or its JSON text) -> the page's outputs."""
+    try:
+        checked = parse_drawing(drawing)
+    except ValueError as error:
+        raise gr.Error(f"Could not read that drawing: {error}") from None
+    session = _session(request)
+    ticket = order.start(session, checked.seq)
+    if ticket is None:
+        return gr.skip()  # the page already has a newer drawing on its way
+    outputs = outputs_for(render_drawing(checked), checked)
+    return outputs if order.is_newest(session, ticket) else gr.skip()
+
+
+def read_image(image: Image.Image | None, request: gr.Request = None) -> dict:
+    """An uploaded photo or a gallery digit -> the page's outputs (and the canvas cleared)."""
+    session = _session(request)
+    ticket = order.start(session)
+    outputs = outputs_for(image)
+    return outputs if order.is_newest(session, ticket) else gr.skip()
+
+
+def read_sketch_v1(sketch: dict | None) -> dict:
+    """/predict, the first version's image API: {"background", "layers", "composite"} -> its 8 outputs.
+
+    status, label, bars, the 28x28 model input, the labelled reading view (outlined at row 28), the hidden
+    states, the caption of row 28 and the row; pictures as files. Kept as it was for scripts that use it.
+    """
+    if sketch is not None and (not isinstance(sketch, dict) or "composite" not in sketch):
         raise gr.Error("Could not read that input: expected the sketchpad's {'composite': image, ...}")
-    return read_image(sketch["composite"])
-
-
-def show_row(digit: np.ndarray | None, row: int) -> tuple:
-    """Slider moved: redraw the reading view outlined at that row."""
-    if digit is None:
-        return None, PROMPT
-    row = int(np.clip(row, 1, 28))
-    reading = read_rows(model, digit)
-    return reading_image(digit, reading, row), row_caption(reading, row)
-
-
-def play(digit: np.ndarray | None, delay: float = 0.25):
-    """Step through the 28 rows for an audience, a few per second."""
-    if digit is None:
-        yield 28, None, PROMPT
-        return
-    reading = read_rows(model, digit)
-    for row in range(1, 29):
-        yield row, reading_image(digit, reading, row), row_caption(reading, row)
-        time.sleep(delay)
-
-
-def blank_canvas() -> np.ndarray:
-    """A white canvas: starting the sketchpad on an image puts the brush in hand (no tool to pick)."""
-    return np.full((CANVAS, CANVAS, 3), 255, dtype=np.uint8)
-
-
-def clear() -> tuple:
-    return (blank_canvas(), None, *read_image(None))
+    image = None if sketch is None else sketch["composite"]
+    try:
+        placed = None if image is None else to_mnist_placed(image)
+    except ValueError as error:
+        raise gr.Error(f"Could not read that image: {error}") from None
+    if placed is None:
+        return {api_status: PROMPT, api_label: None, api_bars: EMPTY_BARS, api_model_input: None,
+                api_reading: None, api_hidden: None, api_caption: "", api_row: 28}
+    digit = placed[0]
+    result = read_rows(model, digit)
+    probs = result["top_down"][-1]
+    return {
+        api_status: "",
+        api_label: {d: float(p) for d, p in zip(DIGITS, probs)},
+        api_bars: pd.DataFrame({"digit": DIGITS, "probability": probs.astype(float)}),
+        api_model_input: model_input_image(digit),
+        api_reading: reading_image(digit, result, 28),
+        api_hidden: states_image(result["states"]),
+        api_caption: row_caption(result, 28).replace("Row 28.", "**Row 28.**", 1),
+        api_row: 28,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
 # Layout
 
-CSS = """
-#prediction .output-class, #prediction [data-testid=label-output-value] { font-size: 6rem !important; line-height: 1.1; }
-#sketchpad button[aria-label="Color"], #sketchpad button[aria-label="Pan"], #sketchpad button[aria-label="Brush Size"],
-#sketchpad button[aria-label="Zoom in"], #sketchpad button[aria-label="Zoom out"],
-#sketchpad button[aria-label="Clear canvas"] { display: none !important; }
-#model-input img, #row-reading img, #hidden-states img { image-rendering: pixelated; }
-#model-input img, #hidden-states img { width: 100% !important; height: 100% !important; object-fit: contain; }
-.caption { font-size: 0.95rem; color: #555; }
+CANVAS_JS = (HERE / "canvas.js").read_text()
+READING_JS = (HERE / "reading.js").read_text()
+
+CANVAS_HTML = f"""
+<div class="pad">
+  <div class="surface">
+    <canvas width="{CANVAS}" height="{CANVAS}" aria-label="Drawing area: draw one digit"></canvas>
+    <div class="band" hidden></div>
+  </div>
+  <div class="tools">
+    <button type="button" id="undo" class="tool">Undo</button>
+    <button type="button" id="clear" class="tool">Clear</button>
+  </div>
+</div>
 """
 
-# delete_cache: every 10 minutes, drop cached uploads and pictures older than 20 minutes (every
-# stroke uploads the canvas and gets 3 pictures back; on a public Space the disk would fill).
+# The answer: the top digit as gr.Label shows it, and the softmax over all ten digits in 0-9 order.
+ANSWER_HTML = """
+<div class="answer">
+  <p id="status">${value ? '' : '""" + PROMPT + """'}</p>
+  <div id="prediction">
+    <span class="title">The model reads</span>
+    <h2 data-testid="label-output-value">${value ? value.digit : ''}</h2>
+    <span class="confidence">${value ? Math.round(100 * value.confidence) + '%' : ''}</span>
+  </div>
+  <figure id="probabilities" role="img"
+          aria-label="${value ? value.probs.map((p, d) => d + ': ' + Math.round(100 * p) + '%').join(', ') : 'no reading'}">
+    <figcaption>Softmax over all ten digits</figcaption>
+    <div class="bars">
+      ${(value ? value.probs : Array(10).fill(0)).map((p, d) => `<div class="bar ${value && String(d) === value.digit ? 'top' : ''}">
+        <span class="fill" style="height:${100 * p}%"></span><span class="digit">${d}</span></div>`).join('')}
+    </div>
+  </figure>
+</div>
+"""
+
+# The reading views. reading.js sets `row` (1..28) and `playing`; `value` comes from the server.
+READING_HTML = """
+<div class="reading ${value ? '' : 'empty'}" data-points="${value && value.points !== null ? value.points : ''}">
+  <div class="views">
+    <figure id="model-input">
+      <figcaption>What the model sees: 28x28, one row per LSTM step</figcaption>
+      <div class="pic square">
+        ${value ? `<img alt="the 28x28 input" src="${value.model_input}">` : `<span class="placeholder">no ink yet</span>`}
+        <div class="row-mark" style="top:${(row - 1) / 28 * 100}%"></div>
+      </div>
+    </figure>
+    <figure id="row-reading">
+      <figcaption>Softmax after rows 1..t | rows t..28</figcaption>
+      <div class="heads"><span>${[0,1,2,3,4,5,6,7,8,9].join('</span><span>')}</span><b></b><span>${[0,1,2,3,4,5,6,7,8,9].join('</span><span>')}</span></div>
+      <div class="pair">
+        <div class="pic strip">
+          ${value ? `<img alt="softmax reading rows 1 to t" src="${value.top_down}">` : ''}
+          ${value ? `<i class="settle" style="top:${(value.settle[0] - 0.5) / 28 * 100}%"></i>` : ''}
+          <div class="row-mark" style="top:${(row - 1) / 28 * 100}%"></div>
+        </div>
+        <div class="pic strip">
+          ${value ? `<img alt="softmax reading rows t to 28" src="${value.bottom_up}">` : ''}
+          ${value ? `<i class="settle" style="top:${(value.settle[1] - 0.5) / 28 * 100}%"></i>` : ''}
+          <div class="row-mark" style="top:${(row - 1) / 28 * 100}%"></div>
+        </div>
+      </div>
+    </figure>
+  </div>
+  <div class="walk">
+    <label for="row-slider">Row <output>${row}</output></label>
+    <input type="range" id="row-slider" min="1" max="28" step="1" value="${row}" ${value ? '' : 'disabled'}>
+    <button type="button" id="play" ${value ? '' : 'disabled'}>${playing ? 'Pause' : 'Play'}</button>
+  </div>
+  <p id="row-caption">${value ? value.captions[row - 1] + ' ' + value.settling : ''}</p>
+  <p class="spoken" aria-live="polite">${value ? value.spoken : ''}</p>
+  <figure id="hidden-states">
+    <figcaption>The network's memory after each row: forward 64 units (rows 1..t) | backward 64 (rows t..28).
+      Red positive, blue negative.</figcaption>
+    <div class="pic wide">
+      ${value ? `<img alt="hidden states, 28 rows by 128 units" src="${value.hidden}">` : ''}
+      <div class="row-mark" style="top:${(row - 1) / 28 * 100}%"></div>
+    </div>
+  </figure>
+</div>
+"""
+
+CSS = """
+#answer .answer { display: flex; flex-direction: column; gap: 10px; }
+#answer #status { min-height: 1.4em; margin: 0; color: var(--body-text-color-subdued); }
+#answer #prediction { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 12px;
+  text-align: center; }
+#answer #prediction .title { display: block; text-align: left; font-size: 0.85rem; color: var(--body-text-color-subdued); }
+#answer [data-testid=label-output-value] { font-size: 6rem; line-height: 1.1; margin: 0; min-height: 1.1em; font-weight: 700; }
+#answer .confidence { font-size: 1.2rem; font-weight: 600; }
+#answer figure { margin: 0; }
+#answer figcaption { font-size: 0.85rem; color: var(--body-text-color-subdued); margin-bottom: 4px; }
+#answer .bars { display: grid; grid-template-columns: repeat(10, 1fr); gap: 4px; height: 180px; align-items: end; }
+#answer .bar { position: relative; height: 100%; display: flex; flex-direction: column; justify-content: flex-end;
+  padding-bottom: 1.4em; border-bottom: 1px solid var(--border-color-primary); }
+#answer .fill { display: block; background: rgb(59, 82, 139); border-radius: 3px 3px 0 0; min-height: 1px; }
+#answer .top .fill { background: rgb(230, 90, 0); }
+#answer .digit { position: absolute; bottom: 0; left: 0; right: 0; text-align: center; font-size: 0.85rem; }
+.caption { font-size: 0.95rem; color: #555; }
+#sketchpad .pad { display: flex; flex-direction: column; gap: 8px; align-items: center; }
+#sketchpad .surface { position: relative; width: 100%; max-width: 420px; aspect-ratio: 1; }
+#sketchpad canvas { width: 100%; height: 100%; display: block; touch-action: none; cursor: crosshair;
+  border: 2px solid var(--border-color-primary); border-radius: 8px; background: white; }
+#sketchpad .band { position: absolute; pointer-events: none; background: rgba(230, 90, 0, 0.18);
+  border-top: 2px solid rgb(230, 90, 0); border-bottom: 2px solid rgb(230, 90, 0); }
+#sketchpad .tools { display: flex; gap: 8px; width: 100%; max-width: 420px; }
+#sketchpad .tool, #reading #play { flex: 1; padding: 8px 12px; border-radius: 8px; font-weight: 600;
+  border: 1px solid var(--border-color-primary); background: var(--button-secondary-background-fill);
+  color: var(--button-secondary-text-color); cursor: pointer; }
+#reading #play { flex: 0 0 6em; }
+#sketchpad .tool:focus-visible, #reading #play:focus-visible, #reading #row-slider:focus-visible,
+#sketchpad canvas:focus-visible { outline: 3px solid rgb(230, 90, 0); outline-offset: 2px; }
+#reading figure { margin: 0; }
+#reading figcaption { font-size: 0.85rem; color: var(--body-text-color-subdued); margin-bottom: 4px; }
+#reading .views { display: flex; gap: 16px; align-items: flex-end; }
+#reading #model-input { flex: 28 1 0; }
+#reading #row-reading { flex: 21 1 0; }
+#reading .pic { position: relative; width: 100%; background: #111; }
+#reading .pic img { position: absolute; inset: 0; width: 100%; height: 100%; image-rendering: pixelated; }
+#reading .square { aspect-ratio: 1; }
+#reading .pair { display: flex; gap: 6%; }
+#reading .strip { aspect-ratio: 10 / 28; }
+#reading .wide { aspect-ratio: 129 / 56; }
+#reading .heads { display: grid; grid-template-columns: repeat(10, 1fr) 1.28fr repeat(10, 1fr); font-size: 0.7rem;
+  text-align: center; }
+#reading .placeholder { position: absolute; inset: 0; display: grid; place-items: center; color: #aaa; }
+#reading .row-mark { position: absolute; left: -3px; right: -3px; height: calc(100% / 28);
+  outline: 2px solid rgb(255, 120, 0); pointer-events: none; }
+#reading .empty .row-mark { display: none; }
+#reading .settle { position: absolute; left: -10px; width: 0; height: 0; margin-top: -5px;
+  border-top: 5px solid transparent; border-bottom: 5px solid transparent; border-left: 8px solid rgb(230, 90, 0); }
+#reading .walk { display: flex; gap: 12px; align-items: center; margin-top: 10px; }
+#reading .walk input { flex: 1; }
+#reading .walk output { display: inline-block; min-width: 2ch; font-weight: 600; }
+#reading #row-caption { min-height: 3.6em; font-size: 0.95rem; margin: 6px 0; }
+#reading .spoken { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+#reading #hidden-states { margin-top: 8px; }
+"""
+
+# delete_cache: every 10 minutes, drop cached uploads and pictures older than 20 minutes.
 with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_cache=(600, 1200)) as demo:
-    gr.Markdown("# Draw a digit. A bidirectional LSTM reads it row by row.")
-    digit_state = gr.State(None)  # this session's preprocessed (28, 28) digit, for the row slider
+    gr.Markdown("# Draw a digit. A bidirectional LSTM reads it row by row, while you draw.")
+    digit_state = gr.State(None)  # this session's preprocessed (28, 28) digit
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=280):
+            sketchpad = gr.HTML(EMPTY_DRAWING, html_template=CANVAS_HTML, js_on_load=CANVAS_JS,
+                                apply_default_css=False, elem_id="sketchpad", padding=False)
+        with gr.Column(scale=2, min_width=200):
+            answer = gr.HTML(None, html_template=ANSWER_HTML, apply_default_css=False, elem_id="answer")
+        with gr.Column(scale=4, min_width=320):
+            reading = gr.HTML(None, html_template=READING_HTML, js_on_load=READING_JS, apply_default_css=False,
+                              elem_id="reading", row=28, playing=False)
     with gr.Row():
         with gr.Column(scale=3):
-            sketchpad = gr.Sketchpad(
-                value=blank_canvas(), type="pil", image_mode="RGBA", canvas_size=(CANVAS, CANVAS),
-                brush=gr.Brush(default_size=BRUSH_RADIUS, colors=["#000000"], default_color="#000000",
-                               color_mode="fixed"),
-                layers=False, transforms=(), format="png", label="Draw here (mouse or finger)", elem_id="sketchpad",
-            )
-            clear_button = gr.Button("Clear", elem_id="clear", variant="secondary")
-        with gr.Column(scale=2):
-            status = gr.Markdown(PROMPT, elem_id="status")
-            prediction = gr.Label(num_top_classes=1, label="The model reads", elem_id="prediction")
-            bars = gr.BarPlot(EMPTY_BARS, x="digit", y="probability", sort="x", y_lim=[0, 1], height=220,
-                              label="Softmax over all ten digits", elem_id="probabilities")
-        with gr.Column(scale=2):
-            model_input = gr.Image(label="What the model sees: 28x28, one row per LSTM step", format="png",
-                                   interactive=False, height=280, elem_id="model-input")
-            gr.Markdown("Your drawing cropped, scaled to 20 px, centred by mass: the way MNIST was made.",
-                        elem_classes="caption")
+            example_files = sorted(str(p) for p in EXAMPLES_DIR.glob("*.png"))
             upload = gr.Image(type="pil", image_mode=None, sources=["upload", "clipboard"], height=180,
                               label="...or upload a photo or scan of one handwritten digit (dark ink on paper)",
                               elem_id="upload")
-    sketchpad.preprocess = readable_errors(sketchpad.preprocess)
+        with gr.Column(scale=4):
+            gr.Markdown("The model reads your drawing cropped, scaled to 20 px and centred by mass, the way "
+                        "MNIST was made. Each row of the 28x28 is one step of the LSTM, read top to bottom and "
+                        "bottom to top; the heatmaps re-run the real model on rows 1..t and t..28 (56 readings "
+                        "in one batch). Bright = probable.", elem_classes="caption")
     upload.preprocess = readable_errors(upload.preprocess)
-    gr.Markdown("## How the sequence is read")
-    gr.Markdown(
-        "The LSTM reads the 28 rows as a sequence, forward (top to bottom) and backward (bottom to top). "
-        "Middle: for each row t, the softmax when the model is re-run on rows 1..t only (rows below "
-        "blanked). Right: the same on rows t..28 only (rows above blanked). All 56 partial readings are "
-        "one batched forward pass of the real model. Bright = probable.", elem_classes="caption")
-    with gr.Row():
-        with gr.Column(scale=3):
-            reading_view = gr.Image(format="png", interactive=False, show_label=False, elem_id="row-reading",
-                                    buttons=["fullscreen"])
-            with gr.Row():
-                row_slider = gr.Slider(1, 28, value=28, step=1, label="Row t", elem_id="row-slider", scale=4)
-                play_button = gr.Button("Play", elem_id="play", scale=1)
-            caption = gr.Markdown(elem_id="row-caption")
-        with gr.Column(scale=2):
-            gr.Markdown("**The network's memory**: the hidden state after each row (top to bottom, 28 "
-                        "rows). Left: the forward direction's 64 units, having read rows 1..t; right: the "
-                        "backward direction's 64, having read rows t..28. Red positive, blue negative.",
-                        elem_classes="caption")
-            hidden_view = gr.Image(format="png", interactive=False, show_label=False, elem_id="hidden-states",
-                                   height=340, buttons=["fullscreen"])
-    example_files = sorted(str(p) for p in EXAMPLES_DIR.glob("*.png"))
-    outputs = [status, prediction, bars, model_input, reading_view, hidden_view, caption, digit_state, row_slider]
-    gr.Examples(example_files, inputs=upload, outputs=outputs, fn=read_image, run_on_click=True,
-                cache_examples=False, examples_per_page=len(example_files),
+    # Each event lists only what it changes: Gradio postprocesses every output (a thread hop, a copy into the
+    # session's state), and an output left out of a returned dict would cost a new component each time.
+    drawn_outputs = [answer, reading, digit_state, upload]
+    image_outputs = [answer, reading, digit_state, sketchpad]
+    gr.Examples(example_files, inputs=upload, outputs=image_outputs, fn=read_image,
+                run_on_click=True, cache_examples=False, examples_per_page=len(example_files),
                 label="Real MNIST test digits: click one to run it through the same pipeline")
 
-    sketchpad.input(read_sketch, sketchpad, outputs, api_name="predict", trigger_mode="always_last",
-                    show_progress="hidden")
-    upload.upload(read_image, upload, outputs, api_name="predict_image", show_progress="hidden")
-    clear_button.click(clear, None, [sketchpad, upload, *outputs], api_name=False, show_progress="hidden")
-    row_slider.input(show_row, [digit_state, row_slider], [reading_view, caption], api_name=False,
-                     show_progress="hidden", trigger_mode="always_last")
-    play_button.click(play, digit_state, [row_slider, reading_view, caption], api_name=False,
-                      show_progress="hidden")
+    # The first version's image API, kept for scripts: /predict takes the Sketchpad's value.
+    with gr.Group(visible=False):
+        api_sketch = gr.Sketchpad(type="pil", image_mode="RGBA", label="API input")
+        api_status = gr.Markdown()
+        api_label = gr.Label(num_top_classes=1)
+        api_bars = gr.BarPlot(EMPTY_BARS, x="digit", y="probability", sort="x", y_lim=[0, 1])
+        api_model_input = atomic_pictures(gr.Image(format="png", label="model input"))
+        api_reading = atomic_pictures(gr.Image(format="png", label="reading view"))
+        api_hidden = atomic_pictures(gr.Image(format="png", label="hidden states"))
+        api_caption = gr.Markdown()
+        api_row = gr.Number(precision=0)
+    api_sketch.preprocess = readable_errors(api_sketch.preprocess)
 
-# Queue: 2 events at a time (= cores; one torch thread each). bench/load.py measured the same
-# throughput, 28-31 predictions/s, with 1, 2, 4 and 8 (Gradio's event loop is the limit), so more
-# only adds memory. At most 64 waiting: past that a client is told the queue is full instead of
-# waiting minutes (64 waiting is about 2 s at 30 per second).
-demo.queue(default_concurrency_limit=2, max_size=64)
+    # Live: canvas.js fires `input` while the pen moves and `lift` with the finished drawing (neither fires
+    # when the server sets the canvas). always_last: while a reading is on its way, further sends wait and
+    # only the newest goes next. The finished drawing has its own concurrency group, so it never queues
+    # behind the readings of other people's moving pens.
+    sketchpad.lift(read_strokes, sketchpad, drawn_outputs, api_name="predict_strokes", trigger_mode="always_last",
+                   show_progress="hidden", concurrency_id="finished", concurrency_limit=1)
+    sketchpad.input(read_strokes, sketchpad, drawn_outputs, api_name="predict_strokes_live",
+                    api_visibility="undocumented", trigger_mode="always_last", show_progress="hidden",
+                    concurrency_id="moving", concurrency_limit=1)
+    upload.upload(read_image, upload, image_outputs, api_name="predict_image", show_progress="hidden")
+    api_sketch.input(read_sketch_v1, api_sketch, [api_status, api_label, api_bars, api_model_input, api_reading,
+                                                  api_hidden, api_caption, api_row], api_name="predict")
+
+# Queue: 2 events at a time (= cores; one torch thread each). At most 64 waiting: past that a client is
+# told the queue is full instead of waiting (64 readings take about 1 s here). status_update_rate: with
+# "auto" Gradio sends every waiting event its queue position each time any event finishes, n^2 messages
+# for n people drawing; the page never shows positions (show_progress="hidden"), so once a minute is enough.
+demo.queue(default_concurrency_limit=2, max_size=64, status_update_rate=60)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Serve the digit-reading app.")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
-    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-                        help="address to bind (0.0.0.0 exposes it to the network)")
+    parser.add_argument("--port", type=int, default=None, help="default: $GRADIO_SERVER_PORT or 7860")
+    parser.add_argument("--host", default=None,
+                        help="address to bind; default $GRADIO_SERVER_NAME or 127.0.0.1 (0.0.0.0 exposes it)")
     parser.add_argument("--share", action="store_true", help="also open a temporary public *.gradio.live link")
     args = parser.parse_args()
-    # run_history=False: Gradio would otherwise keep every drawing in the browser's storage and offer
-    # to upload the runs to a Hugging Face bucket; ssr_mode=False: no Node server beside Python.
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, css=CSS,
-                max_file_size="10mb", ssr_mode=False, run_history=False, footer_links=["api"], show_error=False)
+    # launch() reads GRADIO_SERVER_NAME / GRADIO_SERVER_PORT itself when these are None
+    launch(server_name=args.host, server_port=args.port, share=args.share)
 
 
 if __name__ == "__main__":

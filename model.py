@@ -19,6 +19,7 @@ import math
 import os
 import pickle
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -157,6 +158,38 @@ def _ink_map(image: Image.Image) -> np.ndarray:
     return np.clip(ink, 0.0, 1.0).astype(np.float32)
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where to_mnist put the input's pixels in the 28x28: input (x, y) -> 28x28 column/row
+
+        row = top + (y / reduce - crop_top) * scale_y      col = left + (x / reduce - crop_left) * scale_x
+
+    reduce: the box-downscale factor applied first (1 for inputs up to MAX_SIDE); crop_*: the ink's
+    bounding box in the reduced picture; scale_*: its resize to 20 px on the longest side; top/left: the
+    integer shift that put the centre of mass at (14, 14).
+    """
+
+    reduce: int
+    crop_top: int
+    crop_left: int
+    scale_y: float
+    scale_x: float
+    top: int
+    left: int
+
+    def input_rows(self) -> np.ndarray:
+        """(28, 2) float: the band [y0, y1) of the input picture that becomes each row of the 28x28."""
+        edges = np.arange(29, dtype=np.float64)  # row r covers [r, r + 1) in the 28x28
+        y = self.reduce * (self.crop_top + (edges - self.top) / self.scale_y)
+        return np.stack([y[:-1], y[1:]], axis=1)
+
+    def input_columns(self) -> tuple[float, float]:
+        """[x0, x1) of the input picture that the 28 columns cover."""
+        x0 = self.reduce * (self.crop_left + (0 - self.left) / self.scale_x)
+        x1 = self.reduce * (self.crop_left + (28 - self.left) / self.scale_x)
+        return float(x0), float(x1)
+
+
 def to_mnist(image: Image.Image | np.ndarray) -> np.ndarray | None:
     """Any drawn, uploaded or API-sent image -> (28, 28) float32 in [0, 1], ink = 1; None if no ink.
 
@@ -165,11 +198,18 @@ def to_mnist(image: Image.Image | np.ndarray) -> np.ndarray | None:
     keeping the aspect ratio with anti-aliasing, pad to 28x28, move the centre of mass to the centre.
     Raises ValueError for anything that is not an image.
     """
+    placed = to_mnist_placed(image)
+    return None if placed is None else placed[0]
+
+
+def to_mnist_placed(image: Image.Image | np.ndarray) -> tuple[np.ndarray, Placement] | None:
+    """to_mnist, and where it put the input's pixels (for showing which band of a drawing is row t)."""
     pil = _to_pil(image)
     if pil.mode in ("1", "P", "CMYK", "YCbCr", "LAB", "HSV", "PA", "La", "RGBa", "RGBX"):
         pil = pil.convert("RGBA" if pil.mode in ("P", "PA", "La", "RGBa") else "RGB")
     elif pil.mode not in ("L", "LA", "RGB", "RGBA", "I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         raise ValueError(f"unsupported image mode {pil.mode}")
+    factor = 1
     if max(pil.size) > MAX_SIDE:
         factor = math.ceil(max(pil.size) / MAX_SIDE)
         pil = pil.reduce(factor) if not pil.mode.startswith("I;16") else pil.resize(
@@ -180,7 +220,8 @@ def to_mnist(image: Image.Image | np.ndarray) -> np.ndarray | None:
     rows, cols = np.nonzero(ink > 0.0)
     if rows.size == 0:
         return None
-    ink = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]  # crop to the ink
+    crop_top, crop_left = int(rows.min()), int(cols.min())
+    ink = ink[crop_top : rows.max() + 1, crop_left : cols.max() + 1]  # crop to the ink
     height, width = ink.shape
     scale = 20.0 / max(height, width)
     new_size = (max(1, round(width * scale)), max(1, round(height * scale)))  # PIL wants (W, H)
@@ -202,7 +243,9 @@ def to_mnist(image: Image.Image | np.ndarray) -> np.ndarray | None:
     h = min(box.shape[0] - src_top, 28 - dst_top)
     w = min(box.shape[1] - src_left, 28 - dst_left)
     digit[dst_top : dst_top + h, dst_left : dst_left + w] = box[src_top : src_top + h, src_left : src_left + w]
-    return digit
+    placement = Placement(reduce=factor, crop_top=crop_top, crop_left=crop_left, scale_y=new_size[1] / height,
+                          scale_x=new_size[0] / width, top=int(top), left=int(left))
+    return digit, placement
 
 
 # ---------------------------------------------------------------------------------------------

@@ -35,14 +35,41 @@ from tqdm import tqdm
 from model import BiLSTM, sha256_of
 
 
-def load_mnist(data_dir: str, train: bool, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """-> images (N, 28, 28) float32 in [0, 1] and labels (N,) int64, on device.
+ROOT = Path(__file__).resolve().parent
 
-    torchvision downloads MNIST into data_dir unless it is already there (then nothing is written).
+
+def mnist_dir() -> str:
+    """Where MNIST lives, one rule for training, tests and benchmarks: $MNIST_DATA_DIR, else ../shared/data
+    beside this checkout, else ./data; the first that holds MNIST/raw, else where to download it to
+    ($MNIST_DATA_DIR if set, else ./data)."""
+    candidates = [os.environ.get("MNIST_DATA_DIR"), ROOT.parent / "shared" / "data", ROOT / "data"]
+    for candidate in filter(None, candidates):
+        if (Path(candidate) / "MNIST" / "raw").is_dir():
+            return str(candidate)
+    return str(os.environ.get("MNIST_DATA_DIR") or ROOT / "data")
+
+
+def mnist(data_dir: str | None = None, train: bool = False):
+    """torchvision's MNIST (the only reader of it here): read in place, or downloaded to data_dir if absent.
+
+    Offline and absent: a RuntimeError that says what to do, instead of torchvision's list of failed mirrors.
     """
     from torchvision.datasets import MNIST
 
-    dataset = MNIST(data_dir, train=train, download=True)
+    data_dir = data_dir or mnist_dir()
+    try:
+        return MNIST(data_dir, train=train, download=True)
+    except RuntimeError as error:
+        raise RuntimeError(
+            f"MNIST is not in $MNIST_DATA_DIR, ../shared/data or ./data, and downloading it to {data_dir} failed "
+            f"({str(error).strip().splitlines()[-1][:200]}). Connect to the internet once (torchvision downloads "
+            "11 MB), or set MNIST_DATA_DIR to a folder that holds MNIST/raw."
+        ) from None
+
+
+def load_mnist(data_dir: str | None, train: bool, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """-> images (N, 28, 28) float32 in [0, 1] and labels (N,) int64, on device."""
+    dataset = mnist(data_dir, train=train)
     return dataset.data.to(device, torch.float32) / 255.0, dataset.targets.to(device)
 
 
@@ -201,7 +228,8 @@ def save_plots(history: list[dict], confusion: np.ndarray, stem: Path) -> list[P
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line; the defaults are what produced the committed weights."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", default="./data", help="MNIST root (torchvision downloads there if missing)")
+    parser.add_argument("--data-dir", default=None,
+                        help="MNIST root; default: $MNIST_DATA_DIR, ../shared/data or ./data (downloaded there if absent)")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=5e-3, help="peak learning rate of the one-cycle schedule")

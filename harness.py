@@ -1,8 +1,13 @@
-"""Helpers for driving the app from outside, shared by the benchmarks and the browser test.
+"""Driving the app from outside, shared by the tests and the benchmarks (neither imports the other).
 
-start_server() runs `python demo.py` the way a user does and waits until it serves;
-open_browser() starts Debian's headless Chromium under Playwright (no browser download);
-draw() strokes on the sketchpad with a real mouse.
+    from harness import start_server, open_browser, draw, SEVEN
+    with start_server() as (url, process, seconds), open_browser() as page:
+        page.goto(url); draw(page, SEVEN)
+
+start_server() runs `python demo.py` the way a user does and waits until it serves; open_browser()
+starts Debian's headless Chromium under Playwright (no browser download); draw() and draw_with_finger()
+stroke on the canvas with a real mouse or real touch events; render_drawn() turns an MNIST digit into
+black ink on a white canvas, as a drawing; digit_strokes() gives pen paths for simulated people.
 """
 
 from __future__ import annotations
@@ -16,7 +21,10 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
 # Headless Chromium as root in a sandbox with no network: no background traffic, no GPU.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
@@ -75,13 +83,9 @@ def open_browser(width: int = 1400, height: int = 1100, phone: bool = False):
 
 
 def drawing_area(page) -> tuple[float, float, float]:
-    """-> (left, top, size) in page pixels of the white square the user draws on.
-
-    The editor's <canvas> is wider than the drawing area, which is a centred square.
-    """
+    """-> (left, top, size) in page pixels of the square canvas the user draws on."""
     box = page.locator("#sketchpad canvas").first.bounding_box()
-    size = min(box["width"], box["height"])
-    return box["x"] + (box["width"] - size) / 2, box["y"] + (box["height"] - size) / 2, size
+    return box["x"], box["y"], min(box["width"], box["height"])
 
 
 def draw(page, strokes: list[list[tuple[float, float]]], steps: int = 8) -> None:
@@ -96,8 +100,9 @@ def draw(page, strokes: list[list[tuple[float, float]]], steps: int = 8) -> None
         page.mouse.up()
 
 
-def draw_with_finger(page, strokes: list[list[tuple[float, float]]], steps: int = 10) -> None:
-    """The same with touch events (touchstart -> touchmove... -> touchend), sent through Chromium's CDP."""
+def draw_with_finger(page, strokes: list[list[tuple[float, float]]], steps: int = 4) -> None:
+    """The same with real touch events (touchstart -> touchmove... -> touchend) through Chromium's CDP:
+    the browser turns them into pointer events, and would scroll the page if the canvas let it."""
     left, top, size = drawing_area(page)
     cdp = page.context.new_cdp_session(page)
 
@@ -113,11 +118,35 @@ def draw_with_finger(page, strokes: list[list[tuple[float, float]]], steps: int 
         touch("touchEnd", [])
 
 
+def render_drawn(digit: np.ndarray, canvas: int, size: int, left: int, top: int) -> Image.Image:
+    """(28, 28) uint8 MNIST digit (ink = 255) -> RGBA canvas x canvas, black ink on opaque white."""
+    ink = np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.BILINEAR)) >= 128
+    page = np.full((canvas, canvas, 4), 255, dtype=np.uint8)
+    page[top : top + size, left : left + size, :3][ink] = 0
+    return Image.fromarray(page, mode="RGBA")
+
+
+def pen_path(strokes: list[list[tuple[float, float]]], canvas: int = 280, step: float = 2.0) -> list[list[list[float]]]:
+    """Strokes in [0, 1] of the canvas -> the points canvas.js would keep (one per `step` canvas pixels)."""
+    path = []
+    for stroke in strokes:
+        points = [[stroke[0][0] * canvas, stroke[0][1] * canvas]]
+        for (x0, y0), (x1, y1) in zip(stroke, stroke[1:]):
+            length = max(1, int(np.hypot(x1 - x0, y1 - y0) * canvas / step))
+            points += [[round((x0 + (x1 - x0) * i / length) * canvas, 1), round((y0 + (y1 - y0) * i / length) * canvas, 1)]
+                       for i in range(1, length + 1)]
+        path.append(points)
+    return path
+
+
 # Digits as strokes, in [0, 1] of the drawing area (drawn big, as people do on a sketchpad)
 SEVEN = [[(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]]
 ONE = [[(0.5, 0.15), (0.5, 0.85)]]
 ZERO = [[(0.5, 0.15), (0.3, 0.3), (0.27, 0.55), (0.35, 0.8), (0.5, 0.86), (0.66, 0.78), (0.73, 0.5),
          (0.68, 0.25), (0.5, 0.15)]]
+FOUR = [[(0.6, 0.85), (0.6, 0.15), (0.25, 0.6), (0.75, 0.6)]]
+TWO = [[(0.3, 0.3), (0.45, 0.17), (0.65, 0.22), (0.68, 0.4), (0.3, 0.82), (0.75, 0.82)]]
+DIGIT_STROKES = {"0": ZERO, "1": ONE, "2": TWO, "4": FOUR, "7": SEVEN}
 
 
 def prediction_text(page) -> str:
