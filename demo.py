@@ -32,21 +32,27 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 import torch
+from gradio.components.image_editor import EditorData
 from PIL import Image
+from pydantic import field_validator
 
 import limits
-from model import load_model, read_rows, to_mnist_placed
+from model import TUTORIAL_WEIGHTS, load_model, read_rows, row_importance, to_mnist_placed
 from strokes import Drawing, parse_drawing, render_drawing
-from views import (model_input_image, png_data_uri, reading_image, row_belief, row_caption, settling_rows,
-                   settling_sentence, spoken_summary, states_image, viridis)
+from views import (belief_svg, importance_scale, importance_svg, model_input_image, png_data_uri, reading_image, row_belief,
+                   row_caption, row_walk_gif, settling_rows, settling_sentence, spoken_summary, states_image, viridis)
 
 HERE = Path(__file__).resolve().parent
 CANVAS = 280  # the page's canvas in canvas pixels (CSS scales it to the screen); strokes.py sizes the brush
 EXAMPLES_DIR = HERE / "examples"
 MAX_UPLOAD_PIXELS = 25_000_000  # uploads larger than this are refused from their header, before decoding
+MAX_LAYERS = 4  # the v1 image API reads only the composite; a Sketchpad sends one layer
 SESSIONS = 2_000  # sessions whose state (a 28x28 digit) the server keeps; the oldest are dropped past this
 
 model = load_model()  # loaded once, shared read-only by all requests
+tutorial_model = load_model(TUTORIAL_WEIGHTS)  # the tutorial's recipe, both bugs in, for the compare toggle
+TUTORIAL_SENTENCE = ("The tutorial's classifier reads output[:, -1, :]: the forward half of that vector has read all "
+                     "28 rows, the backward half only row 28, which is blank for most digits.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -118,6 +124,19 @@ def readable_errors(preprocess):
     return wrapped
 
 
+class FewLayers(EditorData):
+    """The v1 API's input model: Gradio's EditorData, with `layers` refused past a few entries before any is
+    validated. Gradio validates a payload in its event loop entry by entry and logs each error, so one body
+    of 50,000 nulls held every user for over a second; the page's own canvas sends no layers at all."""
+
+    @field_validator("layers", mode="before")
+    @classmethod
+    def _few(cls, layers):
+        if isinstance(layers, list) and len(layers) > MAX_LAYERS:
+            raise ValueError(f"at most {MAX_LAYERS} layers, got {len(layers):,}")
+        return layers
+
+
 def cached_png(picture: np.ndarray | Image.Image, cache_dir: str) -> str:
     """Write a picture into Gradio's cache as <cache>/<sha256 of its PNG>/image.png, atomically -> path.
 
@@ -180,56 +199,105 @@ def _bands(placement, width: int, height: int) -> dict:
 
 
 def reading_value(digit: np.ndarray, reading: dict[str, np.ndarray], bands: dict | None = None,
-                  points: int | None = None) -> dict:
-    """The reading views' value (reading.js renders it): pictures at native size as data URIs, the 28
-    captions, where each direction settles, and for a drawing the canvas bands and its number of points
-    (which drawing this reading is of; None when the input was not drawn)."""
+                  points: int | None = None, compare: bool = False) -> dict:
+    """The reading views' value (reading.js renders it): pictures at native size as data URIs, charts as
+    SVG, the 28 rows' captions, where each direction settles, and for a drawing the canvas bands and its
+    number of points (which drawing this reading is of; None when the input was not drawn). compare: the
+    tutorial's model's row view of the same digit too."""
     settle_down, settle_up = settling_rows(reading)
-    return {
+    importance = row_importance(model, digit)
+    value = {
         "points": points,
         "model_input": png_data_uri(model_input_image(digit)),  # (28, 28): ink white, as MNIST
         "top_down": png_data_uri(viridis(reading["top_down"])),  # (28, 10)
         "bottom_up": png_data_uri(viridis(reading["bottom_up"])),
         "hidden": png_data_uri(states_image(reading["states"], row_height=1, levels=33)),  # (28, 129)
+        "belief": belief_svg(reading),
+        "importance": importance_svg(importance),
+        "importance_scale": importance_scale(importance),
         "captions": [row_belief(reading, row) for row in range(1, 29)],
         "settling": settling_sentence(reading),
         "settle": [settle_down, settle_up],
         "spoken": spoken_summary(reading),
         "bands": bands,
+        "tutorial": None,
     }
+    if compare:
+        theirs = read_rows(tutorial_model, digit)
+        value["tutorial"] = {"top_down": png_data_uri(viridis(theirs["top_down"])),
+                             "bottom_up": png_data_uri(viridis(theirs["bottom_up"])), "sentence": TUTORIAL_SENTENCE}
+    return value
 
 
-def answer_value(probs: np.ndarray) -> dict:
-    """The answer's value (the top digit, its probability, all ten probabilities in 0-9 order)."""
+def answer_value(probs: np.ndarray, tutorial_probs: np.ndarray | None = None) -> dict:
+    """The answer's value: the top digit, its probability, all ten probabilities in 0-9 order, and with
+    compare on, the tutorial's model's probabilities for the same digit."""
     best = int(probs.argmax())
-    return {"digit": str(best), "confidence": float(probs[best]), "probs": [round(float(p), 5) for p in probs]}
+    value = {"digit": str(best), "confidence": float(probs[best]), "probs": [round(float(p), 5) for p in probs]}
+    if tutorial_probs is not None:
+        theirs = int(tutorial_probs.argmax())
+        value["tutorial"] = {"digit": str(theirs), "confidence": float(tutorial_probs[theirs]),
+                             "probs": [round(float(p), 5) for p in tutorial_probs]}
+    return value
 
 
-def outputs_for(picture: object, drawing: Drawing | None = None) -> dict:
+def outputs_for(picture: object, drawing: Drawing | None = None, compare: bool = False) -> dict:
     """One picture (drawn, uploaded or sent) -> the page's outputs, keyed by component.
 
     drawing: the strokes it was drawn from, if it came from the canvas (then the canvas stays as it is and
-    the page can mark on it which band became row t, and the upload box is cleared); otherwise the canvas
-    is cleared, since the page now reads something else.
+    the page can mark on it which band became row t); otherwise the canvas is cleared, since the page now
+    reads something else. compare: the tutorial's model reads it too.
     """
     drawn = drawing is not None
     try:
         placed = None if picture is None else to_mnist_placed(picture)
     except ValueError as error:
         raise gr.Error(f"Could not read that image: {error}") from None
-    cleared = {upload: None} if drawn else {sketchpad: EMPTY_DRAWING}  # one input on the page at a time
+    cleared = {} if drawn else {sketchpad: EMPTY_DRAWING}
     if placed is None:
         return {answer: None, reading: None, digit_state: None, **cleared}
     digit, placement = placed
+    source = {"digit": digit, "bands": _bands(placement, drawing.width, drawing.height) if drawn else None,
+              "points": sum(len(stroke) for stroke in drawing.strokes) if drawn else None}
+    return {**outputs_for_digit(source, compare), **cleared}
+
+
+def outputs_for_digit(source: dict, compare: bool) -> dict:
+    """A preprocessed digit {"digit", "bands", "points"} -> answer, reading and the session's state."""
+    digit = source["digit"]
     result = read_rows(model, digit)
-    bands = _bands(placement, drawing.width, drawing.height) if drawn else None
-    points = sum(len(stroke) for stroke in drawing.strokes) if drawn else None
+    theirs = predict_digit(tutorial_model, digit) if compare else None
     return {
-        answer: answer_value(result["top_down"][-1]),  # the full image: identical to predict(model, picture)
-        reading: reading_value(digit, result, bands, points),
-        digit_state: digit,
-        **cleared,
+        answer: answer_value(result["top_down"][-1], theirs),  # the full image: = predict(model, picture)
+        reading: reading_value(digit, result, source["bands"], source["points"], compare),
+        digit_state: source,
     }
+
+
+@torch.inference_mode()
+def predict_digit(which: torch.nn.Module, digit: np.ndarray) -> np.ndarray:
+    return torch.softmax(which(torch.from_numpy(digit)[None]), dim=1)[0].numpy()
+
+
+def compare_changed(source: dict | None, compare: bool, request: gr.Request = None) -> dict:
+    """The compare toggle: the same digit read again, with or without the tutorial's model beside ours."""
+    if source is None:
+        return {answer: None, reading: None}
+    session = _session(request)
+    ticket = order.start(session)
+    outputs = outputs_for_digit(source, compare)
+    return outputs if order.is_newest(session, ticket) else gr.skip()
+
+
+def export_gif(source: dict | None) -> str:
+    """The row walk of the current digit as an animated GIF (one frame per row) -> its path."""
+    if source is None:
+        raise gr.Error("Draw a digit first: the GIF walks through its 28 rows.")
+    data = row_walk_gif(source["digit"], read_rows(model, source["digit"]))
+    folder = Path(tempfile.mkdtemp(dir=demo.GRADIO_CACHE))
+    path = folder / "row-walk.gif"
+    path.write_bytes(data)
+    return str(path)
 
 
 class ReadingOrder:
@@ -272,7 +340,7 @@ def _session(request: gr.Request | None) -> str:
     return getattr(request, "session_hash", None) or ""
 
 
-def read_strokes(drawing: object, request: gr.Request = None) -> dict:
+def read_strokes(drawing: object, compare: bool = False, request: gr.Request = None) -> dict:
     """The canvas's strokes ({"width", "height", "strokes"}, or its JSON text) -> the page's outputs."""
     try:
         checked = parse_drawing(drawing)
@@ -282,15 +350,15 @@ def read_strokes(drawing: object, request: gr.Request = None) -> dict:
     ticket = order.start(session, checked.seq)
     if ticket is None:
         return gr.skip()  # the page already has a newer drawing on its way
-    outputs = outputs_for(render_drawing(checked), checked)
+    outputs = outputs_for(render_drawing(checked), checked, bool(compare))
     return outputs if order.is_newest(session, ticket) else gr.skip()
 
 
-def read_image(image: Image.Image | None, request: gr.Request = None) -> dict:
+def read_image(image: Image.Image | None, compare: bool = False, request: gr.Request = None) -> dict:
     """An uploaded photo or a gallery digit -> the page's outputs (and the canvas cleared)."""
     session = _session(request)
     ticket = order.start(session)
-    outputs = outputs_for(image)
+    outputs = outputs_for(image, compare=bool(compare))
     return outputs if order.is_newest(session, ticket) else gr.skip()
 
 
@@ -344,52 +412,72 @@ CANVAS_HTML = f"""
 </div>
 """
 
-# The answer: the top digit as gr.Label shows it, and the softmax over all ten digits in 0-9 order.
+# The answer: the top digit as gr.Label shows it, and the softmax over all ten digits in 0-9 order; with
+# compare on, the tutorial's model's answer and softmax beside ours.
 ANSWER_HTML = """
-<div class="answer">
+<div class="answer ${value && value.tutorial ? 'comparing' : ''}">
   <p id="status">${value ? '' : '""" + PROMPT + """'}</p>
-  <div id="prediction">
-    <span class="title">The model reads</span>
-    <h2 data-testid="label-output-value">${value ? value.digit : ''}</h2>
-    <span class="confidence">${value ? Math.round(100 * value.confidence) + '%' : ''}</span>
-  </div>
-  <figure id="probabilities" role="img"
-          aria-label="${value ? value.probs.map((p, d) => d + ': ' + Math.round(100 * p) + '%').join(', ') : 'no reading'}">
-    <figcaption>Softmax over all ten digits</figcaption>
-    <div class="bars">
-      ${(value ? value.probs : Array(10).fill(0)).map((p, d) => `<div class="bar ${value && String(d) === value.digit ? 'top' : ''}">
-        <span class="fill" style="height:${100 * p}%"></span><span class="digit">${d}</span></div>`).join('')}
+  <div class="pair">
+    <div id="prediction">
+      <span class="title">${value && value.tutorial ? 'Ours reads' : 'The model reads'}</span>
+      <h2 data-testid="label-output-value">${value ? value.digit : ''}</h2>
+      <span class="confidence">${value ? Math.round(100 * value.confidence) + '%' : ''}</span>
     </div>
-  </figure>
+    ${value && value.tutorial ? `<div id="tutorial-prediction">
+      <span class="title">The tutorial's reads</span>
+      <h2>${value.tutorial.digit}</h2>
+      <span class="confidence">${Math.round(100 * value.tutorial.confidence)}%</span>
+    </div>` : ''}
+  </div>
+  ${[['probabilities', 'Softmax over all ten digits', value ? value.probs : null, value ? value.digit : null],
+     ...(value && value.tutorial ? [['tutorial-probabilities', "The tutorial's model's softmax",
+                                     value.tutorial.probs, value.tutorial.digit]] : [])]
+    .map(([id, title, probs, top]) => `<figure id="${id}" role="img"
+      aria-label="${title}: ${probs ? probs.map((p, d) => d + ' ' + Math.round(100 * p) + '%').join(', ') : 'no reading'}">
+      <figcaption>${title}</figcaption>
+      <div class="bars">${(probs || Array(10).fill(0)).map((p, d) => `<div class="bar ${String(d) === top ? 'top' : ''}">
+        <span class="fill" style="height:${100 * p}%"></span><span class="digit">${d}</span></div>`).join('')}</div>
+    </figure>`).join('')}
 </div>
 """
 
 # The reading views. reading.js sets `row` (1..28) and `playing`; `value` comes from the server.
+ROW_MARK = '<div class="row-mark" style="top:${(row - 1) / 28 * 100}%"></div>'
 READING_HTML = """
 <div class="reading ${value ? '' : 'empty'}" data-points="${value && value.points !== null ? value.points : ''}">
   <div class="views">
     <figure id="model-input">
-      <figcaption>What the model sees: 28x28, one row per LSTM step</figcaption>
+      <figcaption>What the model sees: 28x28, one row per step</figcaption>
       <div class="pic square">
         ${value ? `<img alt="the 28x28 input" src="${value.model_input}">` : `<span class="placeholder">no ink yet</span>`}
-        <div class="row-mark" style="top:${(row - 1) / 28 * 100}%"></div>
+        ROW_MARK
       </div>
     </figure>
     <figure id="row-reading">
-      <figcaption>Softmax after rows 1..t | rows t..28</figcaption>
+      <figcaption>Softmax, rows 1..t | rows t..28</figcaption>
       <div class="heads"><span>${[0,1,2,3,4,5,6,7,8,9].join('</span><span>')}</span><b></b><span>${[0,1,2,3,4,5,6,7,8,9].join('</span><span>')}</span></div>
       <div class="pair">
         <div class="pic strip">
           ${value ? `<img alt="softmax reading rows 1 to t" src="${value.top_down}">` : ''}
           ${value ? `<i class="settle" style="top:${(value.settle[0] - 0.5) / 28 * 100}%"></i>` : ''}
-          <div class="row-mark" style="top:${(row - 1) / 28 * 100}%"></div>
+          ROW_MARK
         </div>
         <div class="pic strip">
           ${value ? `<img alt="softmax reading rows t to 28" src="${value.bottom_up}">` : ''}
           ${value ? `<i class="settle" style="top:${(value.settle[1] - 0.5) / 28 * 100}%"></i>` : ''}
-          <div class="row-mark" style="top:${(row - 1) / 28 * 100}%"></div>
+          ROW_MARK
         </div>
       </div>
+    </figure>
+    <figure id="belief-curves">
+      <figcaption>p(answer) <b class="down">down</b> <b class="up">up</b></figcaption>
+      <div class="heads"><span>0</span><span>1</span></div>
+      <div class="pic chart">${value ? value.belief : ''} ROW_MARK</div>
+    </figure>
+    <figure id="row-importance">
+      <figcaption>Blank one row: lost p</figcaption>
+      <div class="heads"><span>0</span><span>${value ? value.importance_scale : ''}</span></div>
+      <div class="pic chart">${value ? value.importance : ''} ROW_MARK</div>
     </figure>
   </div>
   <div class="walk">
@@ -399,34 +487,53 @@ READING_HTML = """
   </div>
   <p id="row-caption">${value ? value.captions[row - 1] + ' ' + value.settling : ''}</p>
   <p class="spoken" aria-live="polite">${value ? value.spoken : ''}</p>
+  ${value && value.tutorial ? `<div id="tutorial-reading">
+    <p>${value.tutorial.sentence}</p>
+    <figure><figcaption>The tutorial's model: softmax, rows 1..t | rows t..28</figcaption>
+      <div class="pair">
+        <div class="pic strip"><img alt="tutorial's softmax reading rows 1 to t" src="${value.tutorial.top_down}">ROW_MARK</div>
+        <div class="pic strip"><img alt="tutorial's softmax reading rows t to 28" src="${value.tutorial.bottom_up}">ROW_MARK</div>
+      </div>
+    </figure>
+  </div>` : ''}
   <figure id="hidden-states">
     <figcaption>The network's memory after each row: forward 64 units (rows 1..t) | backward 64 (rows t..28).
       Red positive, blue negative.</figcaption>
     <div class="pic wide">
       ${value ? `<img alt="hidden states, 28 rows by 128 units" src="${value.hidden}">` : ''}
-      <div class="row-mark" style="top:${(row - 1) / 28 * 100}%"></div>
+      ROW_MARK
     </div>
   </figure>
 </div>
-"""
+""".replace("ROW_MARK", ROW_MARK)
+
+KEYS_HINT = ("Keys: <kbd>Space</kbd> play/pause the rows, <kbd>&larr;</kbd> <kbd>&rarr;</kbd> one row, <kbd>Home</kbd> "
+             "<kbd>End</kbd> rows 1/28, <kbd>C</kbd> clear, <kbd>U</kbd> or <kbd>Ctrl+Z</kbd> undo.")
 
 CSS = """
-#answer .answer { display: flex; flex-direction: column; gap: 10px; }
+.gradio-container { max-width: 1400px !important; }
+#title h1 { margin: 0; font-size: 1.35rem; }
+#keys { font-size: 0.85rem; color: var(--body-text-color-subdued); margin: 0; }
+#keys kbd { border: 1px solid var(--border-color-primary); border-radius: 4px; padding: 0 4px; font-size: 0.8rem; }
+#answer .answer { display: flex; flex-direction: column; gap: 8px; }
 #answer #status { min-height: 1.4em; margin: 0; color: var(--body-text-color-subdued); }
-#answer #prediction { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 12px;
-  text-align: center; }
-#answer #prediction .title { display: block; text-align: left; font-size: 0.85rem; color: var(--body-text-color-subdued); }
-#answer [data-testid=label-output-value] { font-size: 6rem; line-height: 1.1; margin: 0; min-height: 1.1em; font-weight: 700; }
+#answer .pair { display: flex; gap: 8px; }
+#answer #prediction, #answer #tutorial-prediction { flex: 1; border: 1px solid var(--border-color-primary);
+  border-radius: 8px; padding: 6px 10px; text-align: center; }
+#answer #tutorial-prediction { opacity: 0.85; }
+#answer .title { display: block; text-align: left; font-size: 0.85rem; color: var(--body-text-color-subdued); }
+#answer h2 { font-size: 5.5rem; line-height: 1.05; margin: 0; min-height: 1.05em; font-weight: 700; }
+#answer .comparing h2 { font-size: 3.5rem; }
 #answer .confidence { font-size: 1.2rem; font-weight: 600; }
 #answer figure { margin: 0; }
 #answer figcaption { font-size: 0.85rem; color: var(--body-text-color-subdued); margin-bottom: 4px; }
-#answer .bars { display: grid; grid-template-columns: repeat(10, 1fr); gap: 4px; height: 180px; align-items: end; }
+#answer .bars { display: grid; grid-template-columns: repeat(10, 1fr); gap: 4px; height: 150px; align-items: end; }
+#answer .comparing .bars { height: 90px; }
 #answer .bar { position: relative; height: 100%; display: flex; flex-direction: column; justify-content: flex-end;
   padding-bottom: 1.4em; border-bottom: 1px solid var(--border-color-primary); }
 #answer .fill { display: block; background: rgb(59, 82, 139); border-radius: 3px 3px 0 0; min-height: 1px; }
 #answer .top .fill { background: rgb(230, 90, 0); }
 #answer .digit { position: absolute; bottom: 0; left: 0; right: 0; text-align: center; font-size: 0.85rem; }
-.caption { font-size: 0.95rem; color: #555; }
 #sketchpad .pad { display: flex; flex-direction: column; gap: 8px; align-items: center; }
 #sketchpad .surface { position: relative; width: 100%; max-width: 420px; aspect-ratio: 1; }
 #sketchpad canvas { width: 100%; height: 100%; display: block; touch-action: none; cursor: crosshair;
@@ -439,66 +546,91 @@ CSS = """
   color: var(--button-secondary-text-color); cursor: pointer; }
 #reading #play { flex: 0 0 6em; }
 #sketchpad .tool:focus-visible, #reading #play:focus-visible, #reading #row-slider:focus-visible,
-#sketchpad canvas:focus-visible { outline: 3px solid rgb(230, 90, 0); outline-offset: 2px; }
+#sketchpad canvas:focus-visible, #export-gif:focus-visible, #compare input:focus-visible {
+  outline: 3px solid rgb(230, 90, 0) !important; outline-offset: 2px; }
 #reading figure { margin: 0; }
-#reading figcaption { font-size: 0.85rem; color: var(--body-text-color-subdued); margin-bottom: 4px; }
-#reading .views { display: flex; gap: 16px; align-items: flex-end; }
+#reading figcaption { font-size: 0.8rem; color: var(--body-text-color-subdued); margin-bottom: 3px; line-height: 1.2; }
+#reading figcaption .down { color: #3b528b; }
+#reading figcaption .up { color: #e65a00; }
+#reading .views { display: flex; gap: 12px; align-items: flex-end; }
 #reading #model-input { flex: 28 1 0; }
 #reading #row-reading { flex: 21 1 0; }
+#reading #belief-curves { flex: 9 1 0; }
+#reading #row-importance { flex: 7 1 0; }
 #reading .pic { position: relative; width: 100%; background: #111; }
 #reading .pic img { position: absolute; inset: 0; width: 100%; height: 100%; image-rendering: pixelated; }
 #reading .square { aspect-ratio: 1; }
 #reading .pair { display: flex; gap: 6%; }
-#reading .strip { aspect-ratio: 10 / 28; }
+#reading .strip { flex: 1; aspect-ratio: 10 / 28; }
+#reading .chart { background: #fafafa; border: 1px solid #ddd; box-sizing: border-box; }
+#reading #belief-curves .chart { aspect-ratio: 9 / 28; }
+#reading #row-importance .chart { aspect-ratio: 7 / 28; }
+#reading .chart svg { position: absolute; inset: 0; width: 100%; height: 100%; }
 #reading .wide { aspect-ratio: 129 / 56; }
 #reading .heads { display: grid; grid-template-columns: repeat(10, 1fr) 1.28fr repeat(10, 1fr); font-size: 0.7rem;
   text-align: center; }
+#reading #belief-curves .heads, #reading #row-importance .heads { display: flex; justify-content: space-between; }
 #reading .placeholder { position: absolute; inset: 0; display: grid; place-items: center; color: #aaa; }
 #reading .row-mark { position: absolute; left: -3px; right: -3px; height: calc(100% / 28);
-  outline: 2px solid rgb(255, 120, 0); pointer-events: none; }
+  outline: 2px solid rgb(230, 90, 0); pointer-events: none; }
 #reading .empty .row-mark { display: none; }
 #reading .settle { position: absolute; left: -10px; width: 0; height: 0; margin-top: -5px;
   border-top: 5px solid transparent; border-bottom: 5px solid transparent; border-left: 8px solid rgb(230, 90, 0); }
-#reading .walk { display: flex; gap: 12px; align-items: center; margin-top: 10px; }
+#reading .walk { display: flex; gap: 12px; align-items: center; margin-top: 8px; }
 #reading .walk input { flex: 1; }
 #reading .walk output { display: inline-block; min-width: 2ch; font-weight: 600; }
-#reading #row-caption { min-height: 3.6em; font-size: 0.95rem; margin: 6px 0; }
+#reading #row-caption { min-height: 3.6em; font-size: 0.95rem; margin: 4px 0; }
 #reading .spoken { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+#reading #tutorial-reading { border-top: 1px dashed var(--border-color-primary); padding-top: 6px; }
+#reading #tutorial-reading p { margin: 0 0 4px; font-size: 0.9rem; }
+#reading #tutorial-reading .pair { width: 22%; }
 #reading #hidden-states { margin-top: 8px; }
+.caption { font-size: 0.9rem; color: #555; }
 """
 
 # delete_cache: every 10 minutes, drop cached uploads and pictures older than 20 minutes.
 with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_cache=(600, 1200)) as demo:
-    gr.Markdown("# Draw a digit. A bidirectional LSTM reads it row by row, while you draw.")
-    digit_state = gr.State(None)  # this session's preprocessed (28, 28) digit
     with gr.Row(equal_height=False):
-        with gr.Column(scale=3, min_width=280):
+        gr.Markdown("# Draw a digit: a bidirectional LSTM reads it row by row, as you draw", elem_id="title")
+        gr.HTML(KEYS_HINT, elem_id="keys", apply_default_css=False)
+    digit_state = gr.State(None)  # this session's digit: {"digit": (28, 28), "bands": ..., "points": ...}
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=260):
             sketchpad = gr.HTML(EMPTY_DRAWING, html_template=CANVAS_HTML, js_on_load=CANVAS_JS,
                                 apply_default_css=False, elem_id="sketchpad", padding=False)
         with gr.Column(scale=2, min_width=200):
             answer = gr.HTML(None, html_template=ANSWER_HTML, apply_default_css=False, elem_id="answer")
-        with gr.Column(scale=4, min_width=320):
+            compare = gr.Checkbox(False, label="Compare with the tutorial's model (its two bugs in)", elem_id="compare")
+        with gr.Column(scale=5, min_width=320):
             reading = gr.HTML(None, html_template=READING_HTML, js_on_load=READING_JS, apply_default_css=False,
                               elem_id="reading", row=28, playing=False)
-    with gr.Row():
+    with gr.Row(equal_height=False):
         with gr.Column(scale=3):
-            example_files = sorted(str(p) for p in EXAMPLES_DIR.glob("*.png"))
-            upload = gr.Image(type="pil", image_mode=None, sources=["upload", "clipboard"], height=180,
+            upload = gr.Image(type="pil", image_mode=None, sources=["upload", "clipboard"], height=170,
                               label="...or upload a photo or scan of one handwritten digit (dark ink on paper)",
                               elem_id="upload")
         with gr.Column(scale=4):
             gr.Markdown("The model reads your drawing cropped, scaled to 20 px and centred by mass, the way "
                         "MNIST was made. Each row of the 28x28 is one step of the LSTM, read top to bottom and "
                         "bottom to top; the heatmaps re-run the real model on rows 1..t and t..28 (56 readings "
-                        "in one batch). Bright = probable.", elem_classes="caption")
+                        "in one batch); bright = probable. The row-importance bars re-run it with one row "
+                        "blanked at a time (28 in one batch).", elem_classes="caption")
+            with gr.Row():
+                gif_button = gr.Button("Download the row walk as a GIF", elem_id="export-gif", variant="secondary")
+                gif_file = gr.File(label="Row walk GIF (one frame per row)", elem_id="gif-file", height=60)
+    # `upload` is never an output: Gradio keeps a plain copy of a component in the session once an event
+    # updates it (gr.skip() too), and the copy would lose the readable-errors wrapper.
     upload.preprocess = readable_errors(upload.preprocess)
+    example_digit = gr.Image(type="pil", image_mode=None, visible=False)  # the gallery's own input
     # Each event lists only what it changes: Gradio postprocesses every output (a thread hop, a copy into the
     # session's state), and an output left out of a returned dict would cost a new component each time.
-    drawn_outputs = [answer, reading, digit_state, upload]
+    drawn_outputs = [answer, reading, digit_state]
     image_outputs = [answer, reading, digit_state, sketchpad]
-    gr.Examples(example_files, inputs=upload, outputs=image_outputs, fn=read_image,
-                run_on_click=True, cache_examples=False, examples_per_page=len(example_files),
-                label="Real MNIST test digits: click one to run it through the same pipeline")
+    example_files = sorted(str(p) for p in EXAMPLES_DIR.glob("*.png"))
+    examples = gr.Examples(example_files, inputs=example_digit, examples_per_page=len(example_files),
+                           label="Real MNIST test digits: click one to run it through the same pipeline")
+    examples.load_input_event.then(read_image, [example_digit, compare], image_outputs, api_name="read_example",
+                                   show_progress="hidden")
 
     # The first version's image API, kept for scripts: /predict takes the Sketchpad's value.
     with gr.Group(visible=False):
@@ -512,17 +644,23 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_
         api_caption = gr.Markdown()
         api_row = gr.Number(precision=0)
     api_sketch.preprocess = readable_errors(api_sketch.preprocess)
+    api_sketch.data_model = FewLayers
 
     # Live: canvas.js fires `input` while the pen moves and `lift` with the finished drawing (neither fires
     # when the server sets the canvas). always_last: while a reading is on its way, further sends wait and
     # only the newest goes next. The finished drawing has its own concurrency group, so it never queues
     # behind the readings of other people's moving pens.
-    sketchpad.lift(read_strokes, sketchpad, drawn_outputs, api_name="predict_strokes", trigger_mode="always_last",
-                   show_progress="hidden", concurrency_id="finished", concurrency_limit=1)
-    sketchpad.input(read_strokes, sketchpad, drawn_outputs, api_name="predict_strokes_live",
+    sketchpad.lift(read_strokes, [sketchpad, compare], drawn_outputs, api_name="predict_strokes",
+                   trigger_mode="always_last", show_progress="hidden", concurrency_id="finished", concurrency_limit=1)
+    sketchpad.input(read_strokes, [sketchpad, compare], drawn_outputs, api_name="predict_strokes_live",
                     api_visibility="undocumented", trigger_mode="always_last", show_progress="hidden",
                     concurrency_id="moving", concurrency_limit=1)
-    upload.upload(read_image, upload, image_outputs, api_name="predict_image", show_progress="hidden")
+    upload.upload(read_image, [upload, compare], image_outputs, api_name="predict_image", show_progress="hidden")
+    compare.change(compare_changed, [digit_state, compare], [answer, reading, digit_state], api_name=False,
+                   show_progress="hidden")
+    # The GIF: at most one being made at a time (about a fifth of a second of CPU each), then downloaded.
+    gif_button.click(export_gif, digit_state, gif_file, api_name="row_walk_gif", concurrency_id="gif",
+                     concurrency_limit=1).then(None, js="() => document.querySelector('#gif-file a')?.click()")
     api_sketch.input(read_sketch_v1, api_sketch, [api_status, api_label, api_bars, api_model_input, api_reading,
                                                   api_hidden, api_caption, api_row], api_name="predict")
 

@@ -30,17 +30,27 @@ from PIL import Image
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081  # pixel statistics of the MNIST training set in [0, 1]
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "bilstm_mnist.pt"
+TUTORIAL_WEIGHTS = DEFAULT_WEIGHTS.with_name("tutorial_bilstm.pt")  # the tutorial's recipe, both bugs in
 MAX_SIDE = 512  # larger inputs are box-downscaled first (the digit ends up 20 px anyway): bounded time
 INK_FLOOR = 0.1  # after stretching paper -> 0 and darkest ink -> 1, anything below this is paper
 MAX_PIXELS = 200_000_000  # refuse anything bigger outright (12000 x 12000 = 144M is accepted)
 
 
-class BiLSTM(nn.Module):
-    """LSTM(28 -> hidden, bidirectional) over the 28 rows, then Linear(2*hidden -> 10) on the final states."""
+READOUTS = ("final_states", "last_output")
 
-    def __init__(self, hidden: int = 64, layers: int = 1):
+
+class BiLSTM(nn.Module):
+    """LSTM(28 -> hidden, bidirectional) over the 28 rows, then Linear(2*hidden -> 10) on the final states.
+
+    readout="last_output" is the tutorial's classifier on output[:, -1, :] (weights/tutorial_bilstm.pt),
+    kept to show its flaw: that vector's backward half has read only row 28.
+    """
+
+    def __init__(self, hidden: int = 64, layers: int = 1, readout: str = "final_states", normalize: bool = True):
         super().__init__()
-        self.hidden, self.layers = hidden, layers
+        if readout not in READOUTS:
+            raise ValueError(f"readout must be one of {READOUTS}, got {readout!r}")
+        self.hidden, self.layers, self.readout, self.normalize = hidden, layers, readout, normalize
         self.lstm = nn.LSTM(28, hidden, layers, batch_first=True, bidirectional=True)
         self.head = nn.Linear(2 * hidden, 10)
 
@@ -50,7 +60,10 @@ class BiLSTM(nn.Module):
         states[:, t] is the top layer's hidden state after row t: forward half has read rows 1..t,
         backward half rows t..28.
         """
-        states, (h_n, _) = self.lstm((x - MNIST_MEAN) / MNIST_STD)
+        # normalize=False only for the tutorial's model, which fed [0, 1] pixels as they were
+        states, (h_n, _) = self.lstm((x - MNIST_MEAN) / MNIST_STD if self.normalize else x)
+        if self.readout == "last_output":
+            return self.head(states[:, -1]), states  # the tutorial's: backward half after row 28 only
         # h_n: (2*layers, N, hidden); the last two are the top layer's forward (after row 28) and
         # backward (after row 1) directions. Both have read the whole image, unlike states[:, -1],
         # whose backward half has seen only the last row.
@@ -254,11 +267,8 @@ def to_mnist_placed(image: Image.Image | np.ndarray) -> tuple[np.ndarray, Placem
 
 
 def sha256_of(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as file:
-        for chunk in iter(lambda: file.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def load_model(path: str | os.PathLike | None = None) -> BiLSTM:
@@ -269,7 +279,8 @@ def load_model(path: str | os.PathLike | None = None) -> BiLSTM:
     metrics card next to it records a different sha256, that is an error too.
     """
     path = Path(path) if path is not None else DEFAULT_WEIGHTS
-    how_to_train = f"train one with `python train.py --out {path}`"
+    recipe = " --recipe tutorial" if path.name == TUTORIAL_WEIGHTS.name else ""
+    how_to_train = f"train one with `python train.py{recipe} --out {path}`"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: weights file not found; {how_to_train}")
     try:
@@ -288,6 +299,8 @@ def load_model(path: str | os.PathLike | None = None) -> BiLSTM:
         model.load_state_dict(checkpoint["state_dict"])
     except (TypeError, RuntimeError) as error:
         raise ValueError(f"{path}: weights do not fit BiLSTM({checkpoint['model_args']}): {error}") from None
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
     card = path.with_suffix(".json")
     if card.is_file():
         try:
@@ -334,3 +347,19 @@ def read_rows(model: BiLSTM, digit: np.ndarray) -> dict[str, np.ndarray]:
     logits, states = model.read(torch.cat([prefixes, suffixes]))  # (56, 10), (56, 28, 2*hidden)
     probs = F.softmax(logits, dim=1).numpy()
     return {"top_down": probs[:28], "bottom_up": probs[28:], "states": states[27].numpy()}
+
+
+@torch.inference_mode()
+def row_importance(model: BiLSTM, digit: np.ndarray) -> dict[str, np.ndarray | int]:
+    """How much each row matters to the answer: the digit re-read 28 times, each time with one row blanked
+    (one batch of 28), and the drop in the probability of the full reading's answer.
+
+    Returns answer (the digit read from the whole image), probability (its softmax there), and drop (28,):
+    probability - softmax[answer] with row t blanked (negative when blanking a row makes it surer).
+    """
+    x = torch.from_numpy(np.asarray(digit, dtype=np.float32))  # (28, 28)
+    keep = 1.0 - torch.eye(28)  # keep[t, r] = 0 only for r == t: copy t blanks row t
+    batch = torch.cat([x[None], x[None] * keep[:, :, None]])  # (29, 28, 28): the whole image, then 28 blanked
+    probs = F.softmax(model(batch), dim=1).numpy()
+    answer = int(probs[0].argmax())
+    return {"answer": answer, "probability": float(probs[0, answer]), "drop": probs[0, answer] - probs[1:, answer]}

@@ -25,6 +25,7 @@ import platform
 import shlex
 import sys
 import time
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,47 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from model import BiLSTM, sha256_of
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that decides a training run besides the data and the seed; recorded whole in the card."""
+
+    epochs: int = 30  # the tutorial's count; ours passes its 98.15% after 2
+    batch_size: int = 128  # 4x the tutorial's 32: 4x fewer steps, and one-cycle makes up the noise
+    optimizer: str = "adamw"  # "adamw" (decoupled weight decay) or "adam" (the tutorial's)
+    lr: float = 5e-3  # peak of the one-cycle schedule; 1e-2 diverged now and then, 2e-3 ended 0.1 point lower
+    weight_decay: float = 1e-4  # light: 49k parameters and strong augmentation already regularise
+    schedule: str = "one-cycle"  # "one-cycle" (warm up, then anneal to ~0) or "constant" (the tutorial's)
+    warmup_fraction: float = 0.15  # of all steps spent rising to the peak (OneCycleLR's pct_start)
+    grad_clip: float = 1.0  # max gradient norm: an LSTM's rare exploding step at the peak learning rate
+    label_smoothing: float = 0.05  # keeps the softmax honest on drawings unlike MNIST (calibration)
+    blanks_per_32: int = 1  # blank images added per 32 in a batch, taught the uniform softmax: the row
+    #                         view re-runs the model on partly blanked images, and nothing must look sure
+    augment: bool = True  # the random distortions below, on the device, in batches
+    rotation_degrees: float = 12.0  # +-: people tilt digits; MNIST's own are upright-ish
+    scale_range: float = 0.15  # each axis scaled by 1 +- this: drawings are wider or narrower than MNIST's
+    shear: float = 0.15  # +-: slanted handwriting
+    shift_pixels: float = 2.0  # +- (28x28 pixels): to_mnist centres by mass, drawings land off by a pixel or two
+    thicker_fraction: float = 0.25  # of each batch dilated (3x3 max): thick felt-pen strokes
+    thinner_fraction: float = 1 / 6  # eroded (3x3 min, averaged with the original): thin pencil strokes
+    binary_fraction: float = 0.2  # redrawn as binary ink (3x up, threshold, 3x3 mean down): the canvas's
+    #                               black-or-white strokes after to_mnist (drawn digits 99.26% -> 99.34%)
+    readout: str = "final_states"  # the classifier reads both directions' final states
+    normalize: bool = True  # inputs standardised with MNIST's mean and std inside forward (the tutorial: no)
+    softmax_before_loss: bool = False  # the tutorial's bug 1: cross-entropy of a softmax (squashed gradients)
+    per_sample_loader: bool = False  # the tutorial's torchvision DataLoader; ours indexes one tensor
+
+
+# The committed weights: ours (weights/bilstm_mnist.pt) and the tutorial's, both bugs in
+# (weights/tutorial_bilstm.pt): batch 32, Adam 1e-3 constant, no augmentation, classifier on
+# output[:, -1, :], softmax inside before CrossEntropyLoss.
+RECIPES = {
+    "ours": Recipe(),
+    "tutorial": Recipe(batch_size=32, optimizer="adam", lr=1e-3, weight_decay=0.0, schedule="constant",
+                       warmup_fraction=0.0, grad_clip=0.0, label_smoothing=0.0, blanks_per_32=0, augment=False,
+                       readout="last_output", normalize=False, softmax_before_loss=True, per_sample_loader=True),
+}
 
 
 ROOT = Path(__file__).resolve().parent
@@ -73,21 +115,23 @@ def load_mnist(data_dir: str | None, train: bool, device: torch.device) -> tuple
     return dataset.data.to(device, torch.float32) / 255.0, dataset.targets.to(device)
 
 
-def augment(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+def augment(images: torch.Tensor, generator: torch.Generator, recipe: Recipe = RECIPES["ours"]) -> torch.Tensor:
     """Random small rotations, scales, shears, shifts, stroke thickness and binary ink, batched: (N, 28, 28) -> same.
 
     Hand-drawn digits differ from MNIST's mostly in these ways even after to_mnist() has centred and
-    scaled them, so the model learns to ignore them.
+    scaled them, so the model learns to ignore them. The ranges are the recipe's.
     """
     n, device = images.shape[0], images.device
 
     def uniform(low: float, high: float) -> torch.Tensor:
         return (torch.rand(n, generator=generator, device=device) * (high - low) + low)
 
-    angle = uniform(-12, 12) * math.pi / 180
-    scale_x, scale_y = uniform(0.85, 1.15), uniform(0.85, 1.15)
-    shear = uniform(-0.15, 0.15)
-    shift_x, shift_y = uniform(-2, 2) / 14, uniform(-2, 2) / 14  # affine_grid units: 14 px = 1.0
+    r = recipe
+    angle = uniform(-r.rotation_degrees, r.rotation_degrees) * math.pi / 180
+    scale_x, scale_y = uniform(1 - r.scale_range, 1 + r.scale_range), uniform(1 - r.scale_range, 1 + r.scale_range)
+    shear = uniform(-r.shear, r.shear)
+    shift_x, shift_y = uniform(-r.shift_pixels, r.shift_pixels) / 14, uniform(-r.shift_pixels, r.shift_pixels) / 14
+    # (affine_grid units: 14 px = 1.0)
     cos, sin = torch.cos(angle), torch.sin(angle)
     # Sampling grid maps output coords to input coords: theta (N, 2, 3) = [R @ Shear @ S^-1 | shift]
     theta = torch.stack([
@@ -97,43 +141,61 @@ def augment(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     x = images[:, None]  # (N, 1, 28, 28)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-    # Stroke thickness: a quarter of the batch thicker (3x3 max = dilation), a sixth thinner (3x3 min =
-    # erosion, averaged with the original so thin strokes do not vanish). Pooling only those samples
-    # halves the cost of this step.
+    # Stroke thickness: some of the batch thicker (3x3 max = dilation), some thinner (3x3 min = erosion,
+    # averaged with the original so thin strokes do not vanish). Pooling only those samples halves the
+    # cost of this step.
     choice = torch.rand(n, generator=generator, device=device)
-    thicker = choice < 0.25
-    thinner = (choice >= 0.25) & (choice < 0.25 + 1 / 6)
+    thicker = choice < r.thicker_fraction
+    thinner = (choice >= r.thicker_fraction) & (choice < r.thicker_fraction + r.thinner_fraction)
     x[thicker] = F.max_pool2d(x[thicker], 3, stride=1, padding=1)
     x[thinner] = 0.5 * x[thinner] - 0.5 * F.max_pool2d(-x[thinner], 3, stride=1, padding=1)
     # Sketchpad ink is binary (black or white, no anti-aliasing) and turns grey only where to_mnist
     # shrinks it. For a fifth of the batch, redraw the digit that way: 3x up, threshold, 3x3 mean down.
-    binary = torch.rand(n, generator=generator, device=device) < 0.2
+    binary = torch.rand(n, generator=generator, device=device) < r.binary_fraction
     sharp = F.interpolate(x[binary], scale_factor=3, mode="bilinear", align_corners=False) > 0.5
     x[binary] = F.avg_pool2d(sharp.float(), 3)
     return x[:, 0].clamp(0.0, 1.0)
 
 
-def train_epoch(model, images, labels, optimizer, scheduler, batch_size, generator, epoch, epochs):
+def batches(images, labels, recipe: Recipe, generator):
+    """-> (x (B, 28, 28), y (B,)) for one shuffled epoch: indexed from the one tensor, or, for the tutorial's
+    recipe, through torchvision's per-sample DataLoader as it did (which is what its time per epoch was)."""
+    if recipe.per_sample_loader:
+        from torch.utils.data import DataLoader, TensorDataset
+
+        loader = DataLoader(TensorDataset(images, labels), batch_size=recipe.batch_size, shuffle=True,
+                            generator=torch.Generator().manual_seed(int(torch.randint(0, 2**31, (1,), generator=generator))))
+        yield from loader
+        return
+    order = torch.randperm(len(images), generator=generator, device=images.device)
+    for start in range(0, len(images), recipe.batch_size):
+        index = order[start : start + recipe.batch_size]
+        x = images[index]
+        yield (augment(x, generator, recipe) if recipe.augment else x), labels[index]
+
+
+def train_epoch(model, images, labels, optimizer, scheduler, recipe: Recipe, generator, epoch):
     """One pass over the shuffled training set -> (mean loss, accuracy)."""
     model.train()
-    order = torch.randperm(len(images), generator=generator, device=images.device)
-    blanks = max(1, batch_size // 32)
+    blanks = recipe.batch_size * recipe.blanks_per_32 // 32
     total_loss, correct, seen = 0.0, 0, 0
-    steps = range(0, len(images), batch_size)
+    steps = math.ceil(len(images) / recipe.batch_size)
     # disable=None: a live bar in a terminal, nothing when the output goes to a file or CI log
-    bar = tqdm(steps, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=False, dynamic_ncols=True, disable=None)
-    for step, start in enumerate(bar):
-        index = order[start : start + batch_size]
-        x, y = augment(images[index], generator), labels[index]
+    bar = tqdm(batches(images, labels, recipe, generator), total=steps, desc=f"epoch {epoch}/{recipe.epochs}",
+               unit="batch", leave=False, dynamic_ncols=True, disable=None)
+    for step, (x, y) in enumerate(bar):
         # A few blank images per batch, taught to mean "no idea" (uniform softmax): the demo's row
         # view re-runs the model on partly blanked images, and nothing must look like a digit.
         logits = model(torch.cat([x, x.new_zeros(blanks, 28, 28)]))  # (B + blanks, 10)
-        loss = F.cross_entropy(logits[: len(y)], y, label_smoothing=0.05)
-        loss = loss + F.cross_entropy(logits[len(y) :], torch.full_like(logits[len(y) :], 0.1)) * blanks / len(y)
+        scores = logits.softmax(1) if recipe.softmax_before_loss else logits  # the tutorial's bug 1
+        loss = F.cross_entropy(scores[: len(y)], y, label_smoothing=recipe.label_smoothing)
+        if blanks:
+            loss = loss + F.cross_entropy(scores[len(y) :], torch.full_like(scores[len(y) :], 0.1)) * blanks / len(y)
         logits = logits[: len(y)]
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        if recipe.grad_clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.grad_clip)
         optimizer.step()
         scheduler.step()
         total_loss += loss.item() * len(y)
@@ -155,13 +217,13 @@ def evaluate(model, images, labels, batch_size: int = 2000):
 
 
 def pick_device(name: str) -> torch.device:
+    """"auto": the machine's accelerator (CUDA, MPS, XPU, ...) if torch sees one, else the CPU."""
     if name != "auto":
         return torch.device(name)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    accelerator = getattr(torch, "accelerator", None)  # torch >= 2.6
+    if accelerator is not None:
+        return accelerator.current_accelerator(check_available=True) or torch.device("cpu")
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def atomic_write(path: Path, write) -> None:
@@ -178,7 +240,10 @@ def atomic_write(path: Path, write) -> None:
 
 def save_checkpoint(model: BiLSTM, path: Path) -> None:
     """Write the checkpoint model.load_model reads: constructor args (plain types) and the state_dict."""
-    checkpoint = {"model_args": {"hidden": model.hidden, "layers": model.layers},
+    model_args = {"hidden": model.hidden, "layers": model.layers}
+    if model.readout != "final_states" or not model.normalize:  # the tutorial's model
+        model_args.update(readout=model.readout, normalize=model.normalize)
+    checkpoint = {"model_args": model_args,
                   "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
     atomic_write(path, lambda temp: torch.save(checkpoint, temp))
 
@@ -230,21 +295,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", default=None,
                         help="MNIST root; default: $MNIST_DATA_DIR, ../shared/data or ./data (downloaded there if absent)")
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=5e-3, help="peak learning rate of the one-cycle schedule")
-    parser.add_argument("--weight-decay", type=float, default=1e-4)
+    parser.add_argument("--recipe", choices=sorted(RECIPES), default="ours",
+                        help="ours (the committed weights) or tutorial (its recipe with both bugs)")
+    parser.add_argument("--epochs", type=int, default=None, help="default: the recipe's (30)")
+    parser.add_argument("--batch-size", type=int, default=None, help="default: the recipe's (128; tutorial 32)")
+    parser.add_argument("--lr", type=float, default=None, help="(peak) learning rate; default: the recipe's")
+    parser.add_argument("--weight-decay", type=float, default=None, help="default: the recipe's")
     parser.add_argument("--hidden", type=int, default=64, help="LSTM hidden size per direction (64: 49,418 parameters)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto", help="auto (cuda, mps, cpu), or a torch device name")
     parser.add_argument("--train-limit", type=int, default=0, help="use only the first N training images (0: all)")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG pictures")
-    parser.add_argument("--out", default="weights/bilstm_mnist.pt")
+    parser.add_argument("--out", default=None, help="default: weights/bilstm_mnist.pt (tutorial: tutorial_bilstm.pt)")
     return parser.parse_args(argv)
+
+
+def recipe_of(args: argparse.Namespace) -> Recipe:
+    """The named recipe with the command line's overrides."""
+    overrides = {name: getattr(args, name) for name in ("epochs", "batch_size", "lr", "weight_decay")
+                 if getattr(args, name) is not None}
+    return replace(RECIPES[args.recipe], **overrides)
 
 
 def main(argv: list[str] | None = None) -> dict:
     args = parse_args(argv)
+    recipe = recipe_of(args)
+    out = Path(args.out or ("weights/tutorial_bilstm.pt" if args.recipe == "tutorial" else "weights/bilstm_mnist.pt"))
 
     torch.manual_seed(args.seed)
     device = pick_device(args.device)
@@ -254,28 +330,32 @@ def main(argv: list[str] | None = None) -> dict:
         train_x, train_y = train_x[: args.train_limit], train_y[: args.train_limit]
     test_x, test_y = load_mnist(args.data_dir, train=False, device=device)
 
-    model = BiLSTM(hidden=args.hidden).to(device)
+    model = BiLSTM(hidden=args.hidden, readout=recipe.readout, normalize=recipe.normalize).to(device)
     parameters = sum(p.numel() for p in model.parameters())
-    print(f"BiLSTM(hidden={args.hidden}): {parameters:,} parameters | {len(train_x):,} train, "
-          f"{len(test_x):,} test images | device {device} | {torch.get_num_threads()} CPU threads")
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    steps_per_epoch = math.ceil(len(train_x) / args.batch_size)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch, pct_start=0.15
-    )
+    print(f"BiLSTM(hidden={args.hidden}, readout={recipe.readout}), recipe {args.recipe}: {parameters:,} parameters | "
+          f"{len(train_x):,} train, {len(test_x):,} test images | device {device} | {torch.get_num_threads()} CPU threads")
+    if recipe.optimizer == "adamw":
+        optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
+    else:
+        optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
+    steps = recipe.epochs * math.ceil(len(train_x) / recipe.batch_size)
+    if recipe.schedule == "one-cycle":
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.lr, total_steps=steps,
+                                                        pct_start=recipe.warmup_fraction)
+    else:
+        scheduler = torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
 
     history, started = [], time.perf_counter()
-    for epoch in range(1, args.epochs + 1):
+    for epoch in range(1, recipe.epochs + 1):
         epoch_start = time.perf_counter()
-        train_loss, train_acc = train_epoch(model, train_x, train_y, optimizer, scheduler,
-                                            args.batch_size, generator, epoch, args.epochs)
+        train_loss, train_acc = train_epoch(model, train_x, train_y, optimizer, scheduler, recipe, generator, epoch)
         train_seconds = time.perf_counter() - epoch_start
         test_loss, test_acc, predictions = evaluate(model, test_x, test_y)
         history.append(dict(epoch=epoch, train_loss=round(train_loss, 5), train_acc=round(train_acc, 5),
                             test_loss=round(test_loss, 5), test_acc=round(test_acc, 5),
                             train_seconds=round(train_seconds, 2),
                             elapsed_seconds=round(time.perf_counter() - started, 2)))
-        print(f"epoch {epoch:2d}/{args.epochs} | train loss {train_loss:.4f} acc {100 * train_acc:.2f}% | "
+        print(f"epoch {epoch:2d}/{recipe.epochs} | train loss {train_loss:.4f} acc {100 * train_acc:.2f}% | "
               f"test loss {test_loss:.4f} acc {100 * test_acc:.2f}% | {train_seconds:.1f}s "
               f"({history[-1]['elapsed_seconds']:.0f}s total)", flush=True)
     wall_seconds = time.perf_counter() - started
@@ -285,12 +365,11 @@ def main(argv: list[str] | None = None) -> dict:
     errors = int(len(test_y) - confusion.trace())
     print(f"test accuracy {100 * test_acc:.2f}% ({errors} errors in {len(test_y):,}) after {wall_seconds:.0f}s")
 
-    out = Path(args.out)
     save_checkpoint(model, out)
     import torchvision
 
     card = {
-        "model": f"BiLSTM(hidden={args.hidden}, layers=1)",
+        "model": f"BiLSTM(hidden={args.hidden}, layers=1, readout={recipe.readout!r}, normalize={recipe.normalize})",
         "parameters": parameters,
         "test_accuracy": round(test_acc, 5),
         "test_errors": errors,
@@ -303,6 +382,7 @@ def main(argv: list[str] | None = None) -> dict:
                                                             f"{torch.get_num_threads()} threads)",
         "command": "python " + shlex.join(["train.py", *(sys.argv[1:] if argv is None else argv)]),
         "args": vars(args),
+        "recipe": {"name": args.recipe, **asdict(recipe)},
         "versions": {"python": platform.python_version(), "torch": torch.__version__,
                      "torchvision": torchvision.__version__, "numpy": np.__version__},
         "weights": out.name,

@@ -24,6 +24,7 @@ CELL = 12  # pixels per image row / heatmap cell in the labelled reading view (A
 # A few anchors of matplotlib's viridis (dark = 0, yellow = 1), for probabilities
 _VIRIDIS = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], np.float32)
 MARK = (230, 90, 0)  # orange: settling marks and the current row
+BLUE, ORANGE = "#3b528b", "#e65a00"  # the two reading directions in charts (viridis blue; the marks' orange)
 
 
 def viridis(values: np.ndarray) -> np.ndarray:
@@ -165,5 +166,103 @@ def reading_image(digit: np.ndarray, reading: dict[str, np.ndarray], row: int) -
         y = _TOP + (settle - 1) * CELL + CELL // 2
         draw.polygon([(x0 - 8, y - 4), (x0 - 2, y), (x0 - 8, y + 4)], fill=MARK)
     y = _TOP + (row - 1) * CELL
-    draw.rectangle([_X_INPUT - 2, y - 1, _X_UP + 10 * CELL + 1, y + CELL], outline=(255, 120, 0), width=2)
+    draw.rectangle([_X_INPUT - 2, y - 1, _X_UP + 10 * CELL + 1, y + CELL], outline=MARK, width=2)
     return canvas
+
+
+# ---------------------------------------------------------------------------------------------
+# Charts aligned with the 28 rows (row 1 at the top), as SVG: crisp on a projector at any size.
+
+SVG_ROW = 10  # SVG units per image row; the charts are 28 rows tall, like the model input beside them
+
+
+def _svg(width: int, body: str, label: str) -> str:
+    return (f'<svg viewBox="0 0 {width} {28 * SVG_ROW}" preserveAspectRatio="none" role="img" '
+            f'aria-label="{label}" xmlns="http://www.w3.org/2000/svg">{body}</svg>')
+
+
+def belief_svg(reading: dict[str, np.ndarray]) -> str:
+    """The probability of the final answer after reading rows 1..t (top-down, blue) and rows t..28
+    (bottom-up, orange), for t = 1..28 down the rows; a dot on the row where each direction settles."""
+    final = int(reading["top_down"][-1].argmax())
+    settle_down, settle_up = settling_rows(reading)
+    width = 100  # probability 0..1 across
+    y = (np.arange(28) + 0.5) * SVG_ROW
+
+    def line(probs: np.ndarray, colour: str) -> str:
+        points = " ".join(f"{100 * p:.1f},{row_y:.1f}" for p, row_y in zip(probs, y))
+        return (f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="3" '
+                f'vector-effect="non-scaling-stroke" stroke-linejoin="round"/>')
+
+    down, up = reading["top_down"][:, final], reading["bottom_up"][:, final]
+    grid = "".join(f'<line x1="{x}" y1="0" x2="{x}" y2="{28 * SVG_ROW}" stroke="#ccc" stroke-width="1" '
+                   f'vector-effect="non-scaling-stroke"/>' for x in (0, 50, 100))
+    dots = (f'<circle cx="{100 * down[settle_down - 1]:.1f}" cy="{y[settle_down - 1]:.1f}" r="4" fill="{BLUE}"/>'
+            f'<circle cx="{100 * up[settle_up - 1]:.1f}" cy="{y[settle_up - 1]:.1f}" r="4" fill="{ORANGE}"/>')
+    label = (f"Probability of {final}: top-down reaches it at row {settle_down}, bottom-up at row {settle_up}")
+    return _svg(width, grid + line(down, BLUE) + line(up, ORANGE) + dots, label)
+
+
+def importance_scale(importance: dict) -> float:
+    """The importance chart's full width, in probability: the largest drop rounded up to 0.05, 0.1, 0.2, 0.5
+    or 1 (one row alone rarely costs a sure answer much; a fixed 0..1 axis would show nothing)."""
+    largest = float(np.abs(importance["drop"]).max())
+    return next(scale for scale in (0.05, 0.1, 0.2, 0.5, 1.0) if largest <= scale)
+
+
+def importance_svg(importance: dict) -> str:
+    """Bars down the rows: how much the probability of the answer drops when that row alone is blanked
+    (orange; grey where blanking the row makes the model surer), on an axis 0..importance_scale()."""
+    scale = importance_scale(importance)
+    bars = []
+    for row, drop in enumerate(importance["drop"]):
+        length = 100 * abs(float(drop)) / scale
+        if length >= 0.5:
+            colour = ORANGE if drop > 0 else "#8a8a8a"  # grey: blanking the row makes the model surer
+            bars.append(f'<rect x="0" y="{row * SVG_ROW + 1}" width="{length:.1f}" height="{SVG_ROW - 2}" fill="{colour}"/>')
+    top = int(np.argmax(importance["drop"])) + 1
+    label = f"Blanking row {top} costs the answer {importance['answer']} the most probability"
+    axis = f'<line x1="0" y1="0" x2="0" y2="{28 * SVG_ROW}" stroke="#888" stroke-width="1" vector-effect="non-scaling-stroke"/>'
+    return _svg(100, axis + "".join(bars), label)
+
+
+def _wrapped(text: str, width: int, face: ImageFont.FreeTypeFont) -> list[str]:
+    lines, line = [], ""
+    for word in text.split():
+        candidate = f"{line} {word}".strip()
+        if face.getlength(candidate) > width and line:
+            lines.append(line)
+            line = word
+        else:
+            line = candidate
+    return lines + [line] if line else lines
+
+
+def row_walk_gif(digit: np.ndarray, reading: dict[str, np.ndarray], frame_ms: int = 450) -> bytes:
+    """The row walk as an animated GIF for slides: one frame per row, the labelled reading view outlined
+    at that row (as on the page) with the row's caption under it; loops. About 60 KB for a typical digit."""
+    face = font(14)
+    frames = []
+    for row in range(1, 29):
+        view = reading_image(digit, reading, row)
+        lines = _wrapped(row_caption(reading, row), view.width - 16, face)
+        frame = Image.new("RGB", (view.width, view.height + 8 + 18 * len(lines) + 8), "white")
+        frame.paste(view, (0, 0))
+        draw = ImageDraw.Draw(frame)
+        for index, line in enumerate(lines):
+            draw.text((8, view.height + 8 + 18 * index), line, fill="black", font=face)
+        frames.append(frame)
+    height = max(f.height for f in frames)  # captions wrap to different lengths: one size for all frames
+    frames = [f if f.height == height else _padded(f, height) for f in frames]
+    palette = frames[-1].quantize(colors=192, method=Image.Quantize.MEDIANCUT)  # one palette: no flicker
+    quantized = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+    buffer = io.BytesIO()
+    quantized[0].save(buffer, format="GIF", save_all=True, append_images=quantized[1:], duration=frame_ms,
+                      loop=0, optimize=True)
+    return buffer.getvalue()
+
+
+def _padded(frame: Image.Image, height: int) -> Image.Image:
+    out = Image.new("RGB", (frame.width, height), "white")
+    out.paste(frame, (0, 0))
+    return out

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.drawn_digits import render_drawn
+from harness import render_drawn
 from model import predict, to_mnist
 
 

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import pytest
 import torch
 from PIL import Image
 
 import train
-from conftest import DATA_DIR, ROOT
+from harness import ROOT
 from model import load_model, sha256_of
 
 
 @pytest.fixture(scope="module")
 def short_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "tiny.pt"
-    card = train.main(["--data-dir", str(DATA_DIR), "--epochs", "2", "--train-limit", "4000",
-                       "--batch-size", "64", "--lr", "1e-2", "--out", str(out)])
+    card = train.main(["--epochs", "2", "--train-limit", "4000", "--batch-size", "64", "--lr", "1e-2",
+                       "--out", str(out)])
     return out, card
 
 
@@ -53,12 +54,43 @@ def test_augmentation_keeps_shape_range_and_is_random():
     assert (first.sum((1, 2)) > 0.4 * images.sum((1, 2))).all()  # the digit stays in the picture
 
 
-def test_defaults_are_what_produced_the_committed_weights():
-    card = json.loads((ROOT / "weights" / "bilstm_mnist.json").read_text())
-    defaults = vars(train.parse_args([]))
-    for name in ("data_dir", "out"):  # where, not how
-        defaults.pop(name), card["args"].pop(name)
-    assert defaults == card["args"]
+@pytest.mark.parametrize("name, weights", [("ours", "bilstm_mnist"), ("tutorial", "tutorial_bilstm")])
+def test_recipes_are_what_produced_the_committed_weights(name, weights):
+    """Every training constant is in the recipe, and the card records the recipe whole: changing any
+    constant of a recipe makes this fail until the weights are retrained with it."""
+    card = json.loads((ROOT / "weights" / f"{weights}.json").read_text())
+    args = train.parse_args(["--recipe", name])
+    assert card["recipe"] == {"name": name, **asdict(train.recipe_of(args))}
+    assert card["args"]["seed"] == args.seed and card["args"]["hidden"] == args.hidden
+    assert card["args"]["train_limit"] == 0
+
+
+def test_flags_override_the_recipe():
     flags = train.parse_args(["--data-dir", "d", "--epochs", "3", "--batch-size", "64", "--lr", "0.01",
                               "--hidden", "32", "--seed", "1", "--device", "cpu", "--out", "w.pt"])
-    assert (flags.epochs, flags.batch_size, flags.hidden, flags.device) == (3, 64, 32, "cpu")
+    recipe = train.recipe_of(flags)
+    assert (recipe.epochs, recipe.batch_size, recipe.lr, flags.hidden, flags.device) == (3, 64, 0.01, 32, "cpu")
+    assert recipe.label_smoothing == train.RECIPES["ours"].label_smoothing
+
+
+def test_mnist_location_rule(tmp_path, monkeypatch):
+    (tmp_path / "MNIST" / "raw").mkdir(parents=True)
+    monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path))
+    assert train.mnist_dir() == str(tmp_path)  # $MNIST_DATA_DIR first
+    monkeypatch.setenv("MNIST_DATA_DIR", str(tmp_path / "empty"))
+    assert train.mnist_dir() in (str(ROOT.parent / "shared" / "data"), str(ROOT / "data"), str(tmp_path / "empty"))
+    monkeypatch.delenv("MNIST_DATA_DIR")
+    expected = next((str(d) for d in (ROOT.parent / "shared" / "data", ROOT / "data") if (d / "MNIST" / "raw").is_dir()),
+                    str(ROOT / "data"))
+    assert train.mnist_dir() == expected  # else ../shared/data, else ./data (where it is downloaded)
+
+
+def test_offline_and_absent_mnist_says_what_to_do(tmp_path, monkeypatch):
+    import torchvision.datasets.mnist as tv_mnist
+
+    def no_network(self, *args, **kwargs):
+        raise RuntimeError("Error downloading train-images-idx3-ubyte.gz: network unreachable")
+
+    monkeypatch.setattr(tv_mnist.MNIST, "download", no_network)
+    with pytest.raises(RuntimeError, match="Connect to the internet once.*MNIST_DATA_DIR"):
+        train.mnist(str(tmp_path / "nowhere"))
