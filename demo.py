@@ -39,8 +39,22 @@ from pydantic import field_validator
 import limits
 from model import TUTORIAL_WEIGHTS, load_model, read_rows, row_importance, to_mnist_placed
 from strokes import Drawing, parse_drawing, render_drawing
-from views import (belief_svg, importance_scale, importance_svg, model_input_image, png_data_uri, reading_image, row_belief,
-                   row_caption, row_walk_gif, settling_rows, settling_sentence, spoken_summary, states_image, viridis)
+from views import (
+    belief_svg,
+    importance_scale,
+    importance_svg,
+    model_input_image,
+    png_data_uri,
+    reading_image,
+    row_belief,
+    row_caption,
+    row_walk_gif,
+    settling_rows,
+    settling_sentence,
+    spoken_summary,
+    states_image,
+    viridis,
+)
 
 HERE = Path(__file__).resolve().parent
 CANVAS = 280  # the page's canvas in canvas pixels (CSS scales it to the screen); strokes.py sizes the brush

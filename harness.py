@@ -16,6 +16,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -38,17 +39,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def start_server(port: int | None = None, timeout: float = 90.0, env: dict | None = None):
-    """Run `python demo.py --port PORT`; yield (url, process, seconds until it served its page)."""
+def start_server(port: int | None = None, timeout: float = 90.0, env: dict | None = None, app_dir: Path = ROOT):
+    """Run `python demo.py --port PORT` in app_dir; yield (url, process, seconds until it served its page).
+
+    The server's output goes to a file, process.log (a pipe nobody reads would stall a server that logs a lot).
+    """
     port = port or free_port()
     url = f"http://127.0.0.1:{port}/"
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "demo.py", "--port", str(port)], cwd=ROOT,
-                               env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = tempfile.NamedTemporaryFile("w+", prefix="demo-", suffix=".log", delete=False)
+    process = subprocess.Popen([sys.executable, "demo.py", "--port", str(port)], cwd=app_dir,
+                               env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT, text=True)
+    process.log = Path(log.name)
     try:
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"demo.py exited with {process.returncode}:\n{process.stdout.read()}")
+                raise RuntimeError(f"demo.py exited with {process.returncode}:\n{process.log.read_text()[-3000:]}")
             try:
                 with urllib.request.urlopen(url, timeout=2) as response:
                     if response.status == 200:
@@ -65,6 +71,8 @@ def start_server(port: int | None = None, timeout: float = 90.0, env: dict | Non
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
+        process.log.unlink(missing_ok=True)
 
 
 @contextmanager

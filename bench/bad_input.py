@@ -1,14 +1,14 @@
-"""How fast bad input is answered, through the Python API and through the running app's /predict.
+"""How fast bad input is answered: images through the Python API and the app's /predict, and untrusted
+strokes through the app's /predict_strokes (the server's memory printed after the worst of them).
 
-    python bench/bad_input.py
+    python -m bench.bad_input
 
 Each case prints what came back (a digit, "no ink", or the error message) and how long it took.
-The behaviour itself is asserted in tests/test_preprocess.py and tests/test_robustness.py.
+The behaviour itself is asserted in tests/test_preprocess.py, tests/test_robustness.py, tests/test_strokes.py.
 """
 
 from __future__ import annotations
 
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -16,9 +16,25 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.harness import start_server  # noqa: E402
-from model import load_model, predict  # noqa: E402
+from harness import DIGIT_STROKES, pen_path, start_server
+from model import load_model, predict
+
+
+def stroke_cases() -> dict[str, object]:
+    one = pen_path(DIGIT_STROKES["1"])
+
+    def drawing(strokes, **extra):
+        return {"width": 280, "height": 280, "strokes": strokes, **extra}
+
+    return {
+        "a good 1": drawing(one), "empty canvas": drawing([]), "not JSON": "{'width': 280",
+        "strings for numbers": drawing([[["140", "40"]]]), "NaN": '{"width": 280, "height": 280, "strokes": [[[NaN, 1]]]}',
+        "far outside the canvas": drawing([[[140, 40], [1e9, 40]]]), "absurd canvas": drawing(one, width=10**9, height=10**9),
+        "10,001 points": drawing([[[1, 1]] * 10_001]), "5,000 strokes": drawing([[[1, 1]]] * 5000),
+        "300,000 points (5 MB)": drawing([[[123.25, 234.75]] * 300_000]),
+        "deep nesting (text)": '{"width": 280, "height": 280, "strokes": ' + "[" * 50_000 + "]" * 50_000 + "}",
+        "a good 1 again": drawing(one),
+    }
 
 
 def python_cases() -> dict[str, object]:
@@ -51,7 +67,7 @@ def main() -> None:
 
     from gradio_client import Client, handle_file
 
-    with tempfile.TemporaryDirectory() as folder, start_server() as (url, _, _):
+    with tempfile.TemporaryDirectory() as folder, start_server() as (url, process, _):
         folder = Path(folder)
         Image.new("L", (12000, 12000), 255).save(folder / "huge.png")
         Image.new("RGBA", (1, 1), "white").save(folder / "1x1.png")
@@ -79,6 +95,20 @@ def main() -> None:
                 answer = f"{type(error).__name__}: {error}"
             print(f"  {name:26s} {1000 * (time.perf_counter() - start):7.1f} ms  {answer}")
 
+        print(f"app /predict_strokes ({url}):")
+        for name, value in stroke_cases().items():
+            start = time.perf_counter()
+            try:
+                outputs = client.predict(value, api_name="/predict_strokes")
+                answer = f"digit {outputs[0]['digit']}" if outputs[0] else "empty reading (no ink)"
+            except Exception as error:  # noqa: BLE001 - reported
+                answer = f"{type(error).__name__}: {str(error)[:110]}"
+            print(f"  {name:26s} {1000 * (time.perf_counter() - start):7.1f} ms  {answer}")
+        rss = next(int(line.split()[1]) for line in Path(f"/proc/{process.pid}/status").read_text().splitlines()
+                   if line.startswith("VmRSS:"))
+        print(f"  server RSS after all of them: {rss / 1024:.0f} MB")
+
 
 if __name__ == "__main__":
     main()
+

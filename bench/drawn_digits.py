@@ -1,7 +1,7 @@
 """Do drawn digits come out right as often as MNIST's own? MNIST test digits redrawn on a canvas.
 
-    python bench/drawn_digits.py                       # 2000 test digits, 800x800 canvas
-    python bench/drawn_digits.py --count 10000 --data-dir ../shared/data
+    python -m bench.drawn_digits                       # 2000 test digits, 800x800 canvas
+    python -m bench.drawn_digits --count 10000
 
 Each test digit is enlarged to a random size from a third of the canvas to nearly all of it, turned
 into pure black ink on white (as the sketchpad sends it: 0 or 255, no anti-aliasing), pasted at a
@@ -12,24 +12,14 @@ the same digits as MNIST gives them (28x28 straight into the model).
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from model import load_model, predict  # noqa: E402
-
-
-def render_drawn(digit: np.ndarray, canvas: int, size: int, left: int, top: int) -> Image.Image:
-    """(28, 28) uint8 MNIST digit (ink = 255) -> RGBA canvas x canvas, black ink on opaque white."""
-    ink = np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.BILINEAR)) >= 128
-    page = np.full((canvas, canvas, 4), 255, dtype=np.uint8)
-    page[top : top + size, left : left + size, :3][ink] = 0
-    return Image.fromarray(page, mode="RGBA")
+from harness import render_drawn
+from model import load_model, predict
+from train import mnist
 
 
 def random_placement(rng: np.random.Generator, canvas: int) -> tuple[int, int, int]:
@@ -40,15 +30,13 @@ def random_placement(rng: np.random.Generator, canvas: int) -> tuple[int, int, i
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"))
+    parser.add_argument("--data-dir", default=None, help="MNIST root; default: train.mnist_dir()'s rule")
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--canvas", type=int, default=800)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    from torchvision.datasets import MNIST
-
-    test = MNIST(args.data_dir, train=False, download=True)
+    test = mnist(args.data_dir, train=False)
     images, labels = test.data.numpy()[: args.count], test.targets.numpy()[: args.count]
     model = load_model()
     with torch.inference_mode():

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness import DIGIT_STROKES, pen_path, render_drawn, start_server
+from harness import DIGIT_STROKES, ROOT, pen_path, render_drawn, start_server
 from model import load_model, predict
 from train import mnist
 
@@ -100,18 +100,18 @@ def person(url: str, digits: list[str], start_at: float) -> dict:
                 if job is None or job.done():
                     if job is not None:
                         collect(job)
-                    job = client.submit(drawing_at(now / STROKE_SECONDS), api_name="/predict_strokes_live")
+                    job = client.submit(drawing_at(now / STROKE_SECONDS), False, api_name="/predict_strokes_live")
                     dirty = False
                 else:
                     dirty = True
             elif job is not None and job.done() and dirty:  # always_last: the newest, once the last returned
                 collect(job)
-                job, dirty = client.submit(drawing_at(now / STROKE_SECONDS), api_name="/predict_strokes_live"), False
+                job, dirty = client.submit(drawing_at(now / STROKE_SECONDS), False, api_name="/predict_strokes_live"), False
             time.sleep(1 / 60)
         lifted = time.perf_counter()
         drawing_seconds += lifted - began
         try:  # the finished drawing goes at once, beside the reading still in flight (if any)
-            outputs = client.predict(drawing_at(1.0), api_name="/predict_strokes")
+            outputs = client.predict(drawing_at(1.0), False, api_name="/predict_strokes")
             finals.append(time.perf_counter() - lifted)
             wrong += outputs[0]["digit"] != digit
         except Exception as error:  # noqa: BLE001
@@ -241,6 +241,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument("--per-user", type=int, default=25)
     parser.add_argument("--soak", type=int, default=2000, help="strokes in the soak")
+    parser.add_argument("--app-dir", type=Path, default=ROOT, help="the checkout whose demo.py to run (images, soak)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
@@ -248,7 +249,7 @@ def main() -> None:
         cache = folder / "gradio-cache"
         pages = make_pages(max(400, args.soak) if args.mode in ("soak", "all") else 400, folder) \
             if args.mode != "live" else []
-        with start_server(env={"GRADIO_TEMP_DIR": str(cache)}) as (url, process, startup):
+        with start_server(env={"GRADIO_TEMP_DIR": str(cache)}, app_dir=args.app_dir) as (url, process, startup):
             print(f"server up in {startup:.1f}s at {url}; RSS {rss_mb(process.pid):.0f} MB")
             if args.mode in ("live", "all"):
                 run_live(url, process.pid, args.people, args.digits)

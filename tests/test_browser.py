@@ -14,7 +14,18 @@ from pathlib import Path
 
 import pytest
 
-from harness import CHROMIUM, CHROMIUM_ARGS, ONE, SEVEN, ZERO, draw, draw_with_finger, drawing_area, prediction_text, start_server
+from harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ONE,
+    SEVEN,
+    ZERO,
+    draw,
+    draw_with_finger,
+    drawing_area,
+    prediction_text,
+    start_server,
+)
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI"):

@@ -16,7 +16,7 @@ from PIL import Image
 
 from conftest import drawing, sketch
 from harness import DIGIT_STROKES, ROOT, pen_path, render_drawn
-from model import predict, read_rows, to_mnist, to_mnist_placed
+from model import predict, read_rows, to_mnist
 from strokes import parse_drawing, render_drawing
 
 

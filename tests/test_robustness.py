@@ -15,8 +15,8 @@ import pytest
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from harness import render_drawn
 from conftest import sketch
+from harness import render_drawn
 
 PROMPT = "Draw a digit"
 

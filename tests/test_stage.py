@@ -13,7 +13,7 @@ import pytest
 import torch
 from PIL import Image
 
-from harness import DIGIT_STROKES, ROOT, pen_path
+from harness import DIGIT_STROKES, pen_path
 from model import TUTORIAL_WEIGHTS, load_model, read_rows, row_importance, to_mnist
 from strokes import parse_drawing, render_drawing
 from views import belief_svg, importance_scale, importance_svg, row_walk_gif, settling_rows, viridis
