@@ -149,7 +149,7 @@ def _ink_map(image: Image.Image) -> np.ndarray:
         alpha = rgba[..., 3] if has_alpha else None
     if alpha is not None and alpha.min() < 1.0:
         # Composite on a paper colour that contrasts with the strokes: white under dark ink (the
-        # sketchpad's layers), black under light ink. Never treat transparent as black by accident.
+        # canvas's layers), black under light ink. Never treat transparent as black by accident.
         opaque = alpha > 0.5
         stroke_level = float(gray[opaque].mean()) if opaque.any() else 0.0
         paper = 1.0 if stroke_level < 0.5 else 0.0
@@ -160,7 +160,7 @@ def _ink_map(image: Image.Image) -> np.ndarray:
     ink = gray if background < 0.5 else 1.0 - gray
     paper_level = 1.0 - background if background >= 0.5 else background  # ink value of the paper
     # Contrast-stretch from paper to the darkest ink so photos of ink on grey paper look like the
-    # sketchpad's pure black on white.
+    # canvas's pure black on white.
     strongest = float(ink.max())
     if strongest - paper_level < 0.2:
         return np.zeros_like(ink)  # no stroke stands out from the paper

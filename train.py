@@ -1,8 +1,11 @@
 """Train the BiLSTM on MNIST; save weights, a metrics card and pictures of the run.
 
-    python train.py                                # the defaults produced weights/bilstm_mnist.pt
-    python train.py --data-dir ../shared/data      # MNIST already on disk (no download)
+    python train.py                                # the defaults ("ours") produced weights/bilstm_mnist.pt
     python train.py --epochs 3 --out /tmp/quick.pt # a quick run
+    python train.py --recipe tutorial              # the tutorial's recipe, both bugs in: weights/tutorial_bilstm.pt
+
+MNIST comes from $MNIST_DATA_DIR, ../shared/data or ./data (mnist_dir()), else torchvision downloads it to
+./data. Every training constant is a named field of Recipe, and the card records the recipe whole.
 
 Writes, next to --out: the checkpoint (.pt), the metrics card (.json: accuracy, curves, command,
 versions, sha256 of the weights), the training curves (_curves.png) and the confusion matrix
@@ -149,7 +152,7 @@ def augment(images: torch.Tensor, generator: torch.Generator, recipe: Recipe = R
     thinner = (choice >= r.thicker_fraction) & (choice < r.thicker_fraction + r.thinner_fraction)
     x[thicker] = F.max_pool2d(x[thicker], 3, stride=1, padding=1)
     x[thinner] = 0.5 * x[thinner] - 0.5 * F.max_pool2d(-x[thinner], 3, stride=1, padding=1)
-    # Sketchpad ink is binary (black or white, no anti-aliasing) and turns grey only where to_mnist
+    # Canvas ink is binary (black or white, no anti-aliasing) and turns grey only where to_mnist
     # shrinks it. For a fifth of the batch, redraw the digit that way: 3x up, threshold, 3x3 mean down.
     binary = torch.rand(n, generator=generator, device=device) < r.binary_fraction
     sharp = F.interpolate(x[binary], scale_factor=3, mode="bilinear", align_corners=False) > 0.5
