@@ -240,7 +240,7 @@ def _wrapped(text: str, width: int, face: ImageFont.FreeTypeFont) -> list[str]:
 
 def row_walk_gif(digit: np.ndarray, reading: dict[str, np.ndarray], frame_ms: int = 450) -> bytes:
     """The row walk as an animated GIF for slides: one frame per row, the labelled reading view outlined
-    at that row (as on the page) with the row's caption under it; loops. About 60 KB for a typical digit."""
+    at that row (as on the page) with the row's caption under it; loops. 90-111 KB for the test digits."""
     face = font(14)
     frames = []
     for row in range(1, 29):
