@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import functools
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -160,10 +161,9 @@ def cached_png(picture: np.ndarray | Image.Image, cache_dir: str) -> str:
     and an existing file is reused, so a reader always sees a whole file.
     """
     image = picture if isinstance(picture, Image.Image) else Image.fromarray(picture)
-    with tempfile.SpooledTemporaryFile() as buffer:
-        image.save(buffer, format="PNG")
-        buffer.seek(0)
-        data = buffer.read()
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    data = buffer.getvalue()
     folder = Path(cache_dir) / hashlib.sha256(data).hexdigest()
     path = folder / "image.png"
     if path.exists():
@@ -213,11 +213,11 @@ def _bands(placement, width: int, height: int) -> dict:
 
 
 def reading_value(digit: np.ndarray, reading: dict[str, np.ndarray], bands: dict | None = None,
-                  points: int | None = None, compare: bool = False) -> dict:
+                  points: int | None = None, theirs: dict[str, np.ndarray] | None = None) -> dict:
     """The reading views' value (reading.js renders it): pictures at native size as data URIs, charts as
     SVG, the 28 rows' captions, where each direction settles, and for a drawing the canvas bands and its
-    number of points (which drawing this reading is of; None when the input was not drawn). compare: the
-    tutorial's model's row view of the same digit too."""
+    number of points (which drawing this reading is of; None when the input was not drawn). theirs: the
+    tutorial's model's read_rows of the same digit, for its row view beside ours."""
     settle_down, settle_up = settling_rows(reading)
     importance = row_importance(model, digit)
     value = {
@@ -236,8 +236,7 @@ def reading_value(digit: np.ndarray, reading: dict[str, np.ndarray], bands: dict
         "bands": bands,
         "tutorial": None,
     }
-    if compare:
-        theirs = read_rows(tutorial_model, digit)
+    if theirs is not None:
         value["tutorial"] = {"top_down": png_data_uri(viridis(theirs["top_down"])),
                              "bottom_up": png_data_uri(viridis(theirs["bottom_up"])), "sentence": TUTORIAL_SENTENCE}
     return value
@@ -255,6 +254,14 @@ def answer_value(probs: np.ndarray, tutorial_probs: np.ndarray | None = None) ->
     return value
 
 
+def placed_digit(picture: object) -> tuple[np.ndarray, object] | None:
+    """to_mnist_placed for the app: None for no picture or no ink; a gr.Error saying why for a non-image."""
+    try:
+        return None if picture is None else to_mnist_placed(picture)
+    except ValueError as error:
+        raise gr.Error(f"Could not read that image: {error}") from None
+
+
 def outputs_for(picture: object, drawing: Drawing | None = None, compare: bool = False) -> dict:
     """One picture (drawn, uploaded or sent) -> the page's outputs, keyed by component.
 
@@ -263,10 +270,7 @@ def outputs_for(picture: object, drawing: Drawing | None = None, compare: bool =
     reads something else. compare: the tutorial's model reads it too.
     """
     drawn = drawing is not None
-    try:
-        placed = None if picture is None else to_mnist_placed(picture)
-    except ValueError as error:
-        raise gr.Error(f"Could not read that image: {error}") from None
+    placed = placed_digit(picture)
     cleared = {} if drawn else {sketchpad: EMPTY_DRAWING}
     if placed is None:
         return {answer: None, reading: None, digit_state: None, **cleared}
@@ -280,17 +284,12 @@ def outputs_for_digit(source: dict, compare: bool) -> dict:
     """A preprocessed digit {"digit", "bands", "points"} -> answer, reading and the session's state."""
     digit = source["digit"]
     result = read_rows(model, digit)
-    theirs = predict_digit(tutorial_model, digit) if compare else None
-    return {
-        answer: answer_value(result["top_down"][-1], theirs),  # the full image: = predict(model, picture)
-        reading: reading_value(digit, result, source["bands"], source["points"], compare),
+    theirs = read_rows(tutorial_model, digit) if compare else None
+    return {  # top_down[-1] is the full image: = predict(model, picture)
+        answer: answer_value(result["top_down"][-1], None if theirs is None else theirs["top_down"][-1]),
+        reading: reading_value(digit, result, source["bands"], source["points"], theirs),
         digit_state: source,
     }
-
-
-@torch.inference_mode()
-def predict_digit(which: torch.nn.Module, digit: np.ndarray) -> np.ndarray:
-    return torch.softmax(which(torch.from_numpy(digit)[None]), dim=1)[0].numpy()
 
 
 def compare_changed(source: dict | None, compare: bool, request: gr.Request = None) -> dict:
@@ -384,11 +383,7 @@ def read_sketch_v1(sketch: dict | None) -> dict:
     """
     if sketch is not None and (not isinstance(sketch, dict) or "composite" not in sketch):
         raise gr.Error("Could not read that input: expected the sketchpad's {'composite': image, ...}")
-    image = None if sketch is None else sketch["composite"]
-    try:
-        placed = None if image is None else to_mnist_placed(image)
-    except ValueError as error:
-        raise gr.Error(f"Could not read that image: {error}") from None
+    placed = placed_digit(None if sketch is None else sketch["composite"])
     if placed is None:
         return {api_status: PROMPT, api_label: None, api_bars: EMPTY_BARS, api_model_input: None,
                 api_reading: None, api_hidden: None, api_caption: "", api_row: 28}
