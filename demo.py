@@ -1,4 +1,4 @@
-"""Draw a digit and watch a bidirectional LSTM read it, row by row, while you draw (Gradio app).
+"""Draw a digit or a number and watch a bidirectional LSTM read it, row by row, as you draw (Gradio app).
 
     python demo.py                 # http://127.0.0.1:7860, on the committed weights
     python demo.py --port 8080     # another port (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT work too)
@@ -6,14 +6,11 @@
 
 Importing this module builds `demo` and loads the model, and changes nothing process-wide and launches
 nothing (tests and Hugging Face Spaces use it that way); launch() applies the process settings and starts
-the server. Every number on the page comes from the model's real input, outputs and hidden states: see
-model.to_mnist, model.read_rows and views.py.
-
-How a stroke becomes a reading: canvas.js draws the ink in the browser and sends the strokes as JSON (at
-most every 100 ms while the pen moves, and at once when it lifts) to read_strokes(); strokes.py draws
-them as the person saw them and to_mnist reads that picture like any other. The row walk (slider, Play,
-keys) runs in the browser (reading.js) on the 28 rows sent with each reading, so it costs the server
-nothing and can never show rows of an older digit.
+the server. This file is the wiring: layout, handlers, launch. The page itself is in web/ (frontend.py hands
+it over): while the pen moves, the browser reads the drawing itself (web/engine.js, the same numbers as
+readings.py, tested in tests/test_engine.py) and sends nothing; when the pen lifts, the page sends the
+drawing once and this server reads it again: its reading is the page's final answer, and the one behind the
+APIs, the compare toggle and the GIF.
 """
 
 from __future__ import annotations
@@ -37,32 +34,21 @@ from gradio.components.image_editor import EditorData
 from PIL import Image
 from pydantic import field_validator
 
+import frontend
 import limits
-from model import TUTORIAL_WEIGHTS, load_model, read_rows, row_importance, to_mnist_placed
-from strokes import Drawing, parse_drawing, render_drawing
-from views import (
-    belief_svg,
-    importance_scale,
-    importance_svg,
-    model_input_image,
-    png_data_uri,
-    reading_image,
-    row_belief,
-    row_caption,
-    row_walk_gif,
-    settling_rows,
-    settling_sentence,
-    spoken_summary,
-    states_image,
-    viridis,
-)
+from model import DEFAULT_WEIGHTS, TUTORIAL_WEIGHTS, load_model, read_rows, sha256_of, to_mnist_placed
+from readings import Canvas, chosen_digit, digits_of, read_parts
+from strokes import parse_drawing, render_drawing
+from views import model_input_image, reading_image, row_caption, row_walk_gif, states_image
 
 HERE = Path(__file__).resolve().parent
-CANVAS = 280  # the page's canvas in canvas pixels (CSS scales it to the screen); strokes.py sizes the brush
 EXAMPLES_DIR = HERE / "examples"
 MAX_UPLOAD_PIXELS = 25_000_000  # uploads larger than this are refused from their header, before decoding
+# Decoding is the cost of an upload: PNG, WebP, ... decode in full (~17 ns a pixel here), so they are held to a
+# phone screenshot's size (3 MP: ~50 ms); a JPEG decodes at 1/2-1/8 scale by its DCT (Pillow's draft).
+MAX_DECODED_PIXELS = 3_000_000
 MAX_LAYERS = 4  # the v1 image API reads only the composite; a Sketchpad sends one layer
-SESSIONS = 2_000  # sessions whose state (a 28x28 digit) the server keeps; the oldest are dropped past this
+SESSIONS = 2_000  # sessions whose state (the digits last read, ~3 KB each) the server keeps; the oldest go
 
 model = load_model()  # loaded once, shared read-only by all requests
 tutorial_model = load_model(TUTORIAL_WEIGHTS)  # the tutorial's recipe, both bugs in, for the compare toggle
@@ -140,10 +126,12 @@ def readable_errors(preprocess):
 
 
 class FewLayers(EditorData):
-    """The v1 API's input model: Gradio's EditorData, with `layers` refused past a few entries before any is
-    validated. Gradio validates a payload in its event loop entry by entry and logs each error, so one body
-    of 50,000 nulls held every user for over a second; the page's own canvas sends no layers at all."""
+    """A sketchpad's value: "composite" is the picture read (dark ink on white or transparent, light ink on dark);
+    "background" and at most 4 "layers" may be sent and are not read."""
 
+    # Gradio validates a payload in its event loop entry by entry and logs each error, so one body of 50,000
+    # nulls held every user for over a second: `layers` is refused past a few entries before any is validated.
+    # The page's own canvas sends no layers at all.
     @field_validator("layers", mode="before")
     @classmethod
     def _few(cls, layers):
@@ -195,139 +183,66 @@ def atomic_pictures(component: gr.Image) -> gr.Image:
 
 
 # ---------------------------------------------------------------------------------------------
-# Readings: one image -> everything the page shows (pure functions of the model's numbers).
+# Readings: one drawing or picture -> the page's answer and reading (readings.py), for the newest action only.
 
-PROMPT = "Draw a digit (0-9) in the box: the answer follows your pen."
-EMPTY_DRAWING = json.dumps({"width": CANVAS, "height": CANVAS, "strokes": []})
+PROMPT = "Draw a digit (0-9), or a number, in the box: the answer follows your pen."
 DIGITS = [str(d) for d in range(10)]
 EMPTY_BARS = pd.DataFrame({"digit": DIGITS, "probability": [0.0] * 10})
 
 
-def _bands(placement, width: int, height: int) -> dict:
-    """Which band of the canvas becomes each row of the 28x28, as fractions of the canvas: from to_mnist's
-    own crop, scale and shift (model.Placement), clipped to the canvas."""
-    rows = np.clip(placement.input_rows() / height, 0.0, 1.0)  # (28, 2)
-    x0, x1 = placement.input_columns()
-    return {"x": [round(max(0.0, x0 / width), 4), round(min(1.0, x1 / width), 4)],
-            "rows": np.round(rows, 4).tolist()}
-
-
-def reading_value(digit: np.ndarray, reading: dict[str, np.ndarray], bands: dict | None = None,
-                  points: int | None = None, theirs: dict[str, np.ndarray] | None = None) -> dict:
-    """The reading views' value (reading.js renders it): pictures at native size as data URIs, charts as
-    SVG, the 28 rows' captions, where each direction settles, and for a drawing the canvas bands and its
-    number of points (which drawing this reading is of; None when the input was not drawn). theirs: the
-    tutorial's model's read_rows of the same digit, for its row view beside ours."""
-    settle_down, settle_up = settling_rows(reading)
-    importance = row_importance(model, digit)
-    value = {
-        "points": points,
-        "model_input": png_data_uri(model_input_image(digit)),  # (28, 28): ink white, as MNIST
-        "top_down": png_data_uri(viridis(reading["top_down"])),  # (28, 10)
-        "bottom_up": png_data_uri(viridis(reading["bottom_up"])),
-        "hidden": png_data_uri(states_image(reading["states"], row_height=1, levels=33)),  # (28, 129)
-        "belief": belief_svg(reading),
-        "importance": importance_svg(importance),
-        "importance_scale": importance_scale(importance),
-        "captions": [row_belief(reading, row) for row in range(1, 29)],
-        "settling": settling_sentence(reading),
-        "settle": [settle_down, settle_up],
-        "spoken": spoken_summary(reading),
-        "bands": bands,
-        "tutorial": None,
-    }
-    if theirs is not None:
-        value["tutorial"] = {"top_down": png_data_uri(viridis(theirs["top_down"])),
-                             "bottom_up": png_data_uri(viridis(theirs["bottom_up"])), "sentence": TUTORIAL_SENTENCE}
-    return value
-
-
-def answer_value(probs: np.ndarray, tutorial_probs: np.ndarray | None = None) -> dict:
-    """The answer's value: the top digit, its probability, all ten probabilities in 0-9 order, and with
-    compare on, the tutorial's model's probabilities for the same digit."""
-    best = int(probs.argmax())
-    value = {"digit": str(best), "confidence": float(probs[best]), "probs": [round(float(p), 5) for p in probs]}
-    if tutorial_probs is not None:
-        theirs = int(tutorial_probs.argmax())
-        value["tutorial"] = {"digit": str(theirs), "confidence": float(tutorial_probs[theirs]),
-                             "probs": [round(float(p), 5) for p in tutorial_probs]}
-    return value
-
-
 def placed_digit(picture: object) -> tuple[np.ndarray, object] | None:
-    """to_mnist_placed for the app: None for no picture or no ink; a gr.Error saying why for a non-image."""
+    """to_mnist_placed for the v1 API: None for no picture or no ink; a gr.Error saying why for a non-image."""
     try:
         return None if picture is None else to_mnist_placed(picture)
     except ValueError as error:
         raise gr.Error(f"Could not read that image: {error}") from None
 
 
-def outputs_for(picture: object, drawing: Drawing | None = None, compare: bool = False) -> dict:
-    """One picture (drawn, uploaded or sent) -> the page's outputs, keyed by component.
+def open_upload(path: str | None) -> Image.Image | None:
+    """An uploaded file -> a decoded picture, at bounded cost; a gr.Error that says why for anything else.
 
-    drawing: the strokes it was drawn from, if it came from the canvas (then the canvas stays as it is and
-    the page can mark on it which band became row t); otherwise the canvas is cleared, since the page now
-    reads something else. compare: the tutorial's model reads it too.
-    """
-    drawn = drawing is not None
-    placed = placed_digit(picture)
-    cleared = {} if drawn else {sketchpad: EMPTY_DRAWING}
-    if placed is None:
-        return {answer: None, reading: None, digit_state: None, **cleared}
-    digit, placement = placed
-    source = {"digit": digit, "bands": _bands(placement, drawing.width, drawing.height) if drawn else None,
-              "points": sum(len(stroke) for stroke in drawing.strokes) if drawn else None}
-    return {**outputs_for_digit(source, compare), **cleared}
-
-
-def outputs_for_digit(source: dict, compare: bool) -> dict:
-    """A preprocessed digit {"digit", "bands", "points"} -> answer, reading and the session's state."""
-    digit = source["digit"]
-    result = read_rows(model, digit)
-    theirs = read_rows(tutorial_model, digit) if compare else None
-    return {  # top_down[-1] is the full image: = predict(model, picture)
-        answer: answer_value(result["top_down"][-1], None if theirs is None else theirs["top_down"][-1]),
-        reading: reading_value(digit, result, source["bands"], source["points"], theirs),
-        digit_state: source,
-    }
-
-
-def compare_changed(source: dict | None, compare: bool, request: gr.Request = None) -> dict:
-    """The compare toggle: the same digit read again, with or without the tutorial's model beside ours."""
-    if source is None:
-        return {answer: None, reading: None}
-    session = _session(request)
-    ticket = order.start(session)
-    outputs = outputs_for_digit(source, compare)
-    return outputs if order.is_newest(session, ticket) else gr.skip()
-
-
-def export_gif(source: dict | None) -> str:
-    """The row walk of the current digit as an animated GIF (one frame per row) -> its path."""
-    if source is None:
-        raise gr.Error("Draw a digit first: the GIF walks through its 28 rows.")
-    data = row_walk_gif(source["digit"], read_rows(model, source["digit"]))
-    folder = Path(tempfile.mkdtemp(dir=demo.GRADIO_CACHE))
-    path = folder / "row-walk.gif"
-    path.write_bytes(data)
-    return str(path)
+    The size comes from the header before any decoding: over MAX_UPLOAD_PIXELS is refused; a JPEG is decoded
+    reduced by its DCT to 512-1024 px a side (Pillow's draft); other formats
+    decode in full and are held to MAX_DECODED_PIXELS."""
+    if path is None:
+        return None
+    try:
+        image = Image.open(path)
+        pixels = image.width * image.height
+        if pixels > MAX_UPLOAD_PIXELS:
+            raise Image.DecompressionBombError("too many pixels")
+        if image.format == "JPEG":
+            image.draft(image.mode if image.mode in ("L", "RGB") else "RGB", (512, 512))  # 1/2-1/8: >= 512 a side
+        elif pixels <= MAX_DECODED_PIXELS:
+            image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise _unreadable(error) from None
+    if image.format != "JPEG" and pixels > MAX_DECODED_PIXELS:
+        raise gr.Error(f"Could not read that image: a {image.format or 'non-JPEG'} picture of {image.width}x"
+                       f"{image.height} is too large; at most {MAX_DECODED_PIXELS:,} pixels (a JPEG may have up "
+                       f"to {MAX_UPLOAD_PIXELS:,}).")
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError) as error:
+        raise _unreadable(error) from None
+    return image
 
 
 class ReadingOrder:
-    """Per session, the newest reading wins; an older one changes nothing on the page.
+    """Per session, the newest action wins; an older one changes nothing on the page.
 
-    Readings of one session can finish out of order: Gradio runs two events at a time, the finished drawing
-    has a lane of its own, and a gallery click can overtake a stroke. Each reading takes a ticket when it
-    starts; it is shown only if no reading of the session started after it. A drawing also carries the
-    page's send number (seq): one older than a drawing already started is dropped before any work.
-    Keeps [ticket, newest seq] for the SESSIONS most recent sessions (about 100 bytes each).
+    The page numbers its actions (a stroke, Undo, Clear, a gallery digit, picking a digit of a number: seq),
+    and readings of one session can finish out of order (two run at a time, and the finished drawing has a
+    lane of its own). A reading whose seq is older than one already started is dropped before any work;
+    each reading also takes a ticket when it starts, and is shown only if no reading of the session started
+    after it. Keeps [ticket, newest seq] for the SESSIONS most recent sessions (about 100 bytes each).
     """
 
     def __init__(self, capacity: int):
         self.capacity, self.lock, self.sessions = capacity, threading.Lock(), OrderedDict()
 
     def start(self, session: str, seq: int | None = None) -> int | None:
-        """-> this reading's ticket, or None if it is an older drawing than one already started."""
+        """-> this reading's ticket, or None if it is of an older action than one already started."""
         with self.lock:
             entry = self.sessions.pop(session, None) or [0, -1]
             self.sessions[session] = entry  # most recent last
@@ -353,26 +268,120 @@ def _session(request: gr.Request | None) -> str:
     return getattr(request, "session_hash", None) or ""
 
 
+def with_tutorial(result: dict, digit: np.ndarray) -> dict:
+    """The compare toggle: the tutorial's model reads the same 28x28 beside ours (its answer and row view)."""
+    theirs = read_rows(tutorial_model, digit)
+    probs, best = theirs["top_down"][-1], int(theirs["top_down"][-1].argmax())
+    answer = {**result["answer"], "tutorial": {"digit": str(best), "confidence": round(float(probs[best]), 5),
+                                               "probs": np.round(probs.astype(float), 5).tolist()}}
+    reading = {**result["reading"], "tutorial": {"top_down": np.round(theirs["top_down"].astype(float), 5).tolist(),
+                                                 "bottom_up": np.round(theirs["bottom_up"].astype(float), 5).tolist(),
+                                                 "sentence": TUTORIAL_SENTENCE}}
+    return {"answer": answer, "reading": reading}
+
+
+def outputs_for(source: dict | None, compare: bool) -> dict:
+    """What the session last read, source = {"parts", "canvas", "pick", "seq"} (readings.digits_of) -> the
+    page's outputs keyed by component: the answer and reading values (each carrying seq), and the state."""
+    result = None if source is None else read_parts(model, source["parts"], source["pick"], source["canvas"])
+    if result is None:
+        return {answer: None, reading: None, digit_state: None}
+    if compare:
+        result = with_tutorial(result, source["parts"][result["answer"]["pick"]]["digit"])
+    seq = source["seq"]
+    return {answer: {**result["answer"], "seq": seq}, reading: {**result["reading"], "seq": seq},
+            digit_state: {**source, "pick": result["answer"]["pick"]}}
+
+
+def _newest(source: dict | None, compare: bool, request: gr.Request | None) -> dict:
+    session = _session(request)
+    ticket = order.start(session, source["seq"] if source else None)
+    if ticket is None:
+        return gr.skip()  # the page already has a newer action on its way
+    outputs = outputs_for(source, bool(compare))
+    return outputs if order.is_newest(session, ticket) else gr.skip()
+
+
 def read_strokes(drawing: object, compare: bool = False, request: gr.Request = None) -> dict:
-    """The canvas's strokes ({"width", "height", "strokes"}, or its JSON text) -> the page's outputs."""
+    """A drawing {"width", "height", "strokes", "seq"?, "pick"?} (or its JSON text) -> the page's outputs."""
+    return _newest(source_of(drawing), compare, request)
+
+
+def source_of(drawing: object) -> dict:
+    """A drawing -> {"parts", "canvas", "pick", "seq"}: its digits (readings.digits_of the picture the strokes
+    make) and where they were drawn; a gr.Error that says what is wrong with a drawing that is not one."""
     try:
         checked = parse_drawing(drawing)
+        parts = digits_of(render_drawing(checked)) if checked.strokes else []
     except ValueError as error:
         raise gr.Error(f"Could not read that drawing: {error}") from None
-    session = _session(request)
-    ticket = order.start(session, checked.seq)
-    if ticket is None:
-        return gr.skip()  # the page already has a newer drawing on its way
-    outputs = outputs_for(render_drawing(checked), checked, bool(compare))
-    return outputs if order.is_newest(session, ticket) else gr.skip()
+    return {"parts": parts, "canvas": Canvas.of(checked) if parts else None, "pick": _pick_of(drawing),
+            "seq": checked.seq}
 
 
-def read_image(image: Image.Image | None, compare: bool = False, request: gr.Request = None) -> dict:
-    """An uploaded photo or a gallery digit -> the page's outputs (and the canvas cleared)."""
-    session = _session(request)
-    ticket = order.start(session)
-    outputs = outputs_for(image, compare=bool(compare))
-    return outputs if order.is_newest(session, ticket) else gr.skip()
+def _pick_of(payload: object) -> int | None:
+    """The optional "pick" of a drawing: which digit of a number to walk (parse_drawing checked the rest)."""
+    value = json.loads(payload).get("pick") if isinstance(payload, str) else payload.get("pick")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1000:
+        raise gr.Error("Could not read that drawing: 'pick' must be the index of a digit, from 0")
+    return value
+
+
+def read_example(selection: object, compare: bool = False, request: gr.Request = None) -> dict:
+    """A gallery digit {"example": file name, "seq"} -> the page's outputs."""
+    try:
+        chosen = json.loads(selection) if isinstance(selection, str) else selection
+        path = {p.name: p for p in frontend.examples()}[chosen["example"]]
+        seq = chosen.get("seq")
+        if not (seq is None or (isinstance(seq, int) and not isinstance(seq, bool) and seq >= 0)):
+            raise ValueError
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise gr.Error("No such gallery digit.") from None
+    with Image.open(path) as picture:
+        parts = digits_of(picture)
+    return _newest({"parts": parts, "canvas": None, "pick": None, "seq": seq}, compare, request)
+
+
+def read_image(path: str | None, compare: bool = False, request: gr.Request = None) -> dict:
+    """An uploaded photo or scan -> the page's outputs (the page clears its canvas when the upload starts)."""
+    picture = open_upload(path)
+    try:
+        parts = [] if picture is None else digits_of(picture)
+    except ValueError as error:
+        raise gr.Error(f"Could not read that image: {error}") from None
+    return _newest({"parts": parts, "canvas": None, "pick": None, "seq": None}, compare, request)
+
+
+def compare_changed(source: dict | None, compare: bool, request: gr.Request = None) -> dict:
+    """The compare toggle: the session's digits read again, with or without the tutorial's model beside ours."""
+    if source is None:
+        return {answer: None, reading: None}
+    return _newest(source, compare, request)
+
+
+def export_gif(source: dict | None) -> str:
+    """The row walk of the digit the session last read, as an animated GIF (one frame per row) -> its path."""
+    if not source or not source["parts"]:
+        raise gr.Error("Draw a digit first: the GIF walks through its 28 rows.")
+    return _gif_file(source["parts"][source["pick"] or 0]["digit"])
+
+
+def gif_of_drawing(drawing: object) -> str:
+    """/row_walk_gif for scripts: a drawing (as /predict_strokes takes it) -> the GIF of the digit it walks."""
+    source = source_of(drawing)
+    if source["parts"]:
+        source["pick"] = chosen_digit(source["parts"], source["pick"], source["canvas"])
+    return export_gif(source)
+
+
+def _gif_file(digit: np.ndarray) -> str:
+    data = row_walk_gif(digit, read_rows(model, digit))
+    folder = Path(tempfile.mkdtemp(dir=demo.GRADIO_CACHE))
+    path = folder / "row-walk.gif"
+    path.write_bytes(data)
+    return str(path)
 
 
 def read_sketch_v1(sketch: dict | None) -> dict:
@@ -403,275 +412,157 @@ def read_sketch_v1(sketch: dict | None) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
-# Layout
+# Layout: Gradio's rows and columns around the page's parts (web/*.html); each part attaches itself to the
+# page's script (web/page.js) when it loads. The scripts, the model's weights (frontend.model_script: 264 KB)
+# and the page's constants come in the drawing surface's <head>: inline, nothing fetched from anywhere.
 
-CANVAS_JS = (HERE / "canvas.js").read_text()
-READING_JS = (HERE / "reading.js").read_text()
+SCRIPTS = "".join(f"<script>{text}</script>" for text in [
+    frontend.config_script(), frontend.model_script(model, sha256_of(DEFAULT_WEIGHTS)),
+    *(frontend.script(name) for name in frontend.SCRIPTS)])
 
-CANVAS_HTML = f"""
-<div class="pad">
-  <div class="surface">
-    <canvas width="{CANVAS}" height="{CANVAS}" aria-label="Drawing area: draw one digit"></canvas>
-    <div class="band" hidden></div>
-  </div>
-  <div class="tools">
-    <button type="button" id="undo" class="tool">Undo</button>
-    <button type="button" id="clear" class="tool">Clear</button>
-  </div>
-</div>
-"""
 
-# The answer: the top digit as gr.Label shows it, and the softmax over all ten digits in 0-9 order; with
-# compare on, the tutorial's model's answer and softmax beside ours.
-ANSWER_HTML = """
-<div class="answer ${value && value.tutorial ? 'comparing' : ''}">
-  <p id="status">${value ? '' : '""" + PROMPT + """'}</p>
-  <div class="pair">
-    <div id="prediction">
-      <span class="title">${value && value.tutorial ? 'Ours reads' : 'The model reads'}</span>
-      <h2 data-testid="label-output-value">${value ? value.digit : ''}</h2>
-      <span class="confidence">${value ? Math.round(100 * value.confidence) + '%' : ''}</span>
-    </div>
-    ${value && value.tutorial ? `<div id="tutorial-prediction">
-      <span class="title">The tutorial's reads</span>
-      <h2>${value.tutorial.digit}</h2>
-      <span class="confidence">${Math.round(100 * value.tutorial.confidence)}%</span>
-    </div>` : ''}
-  </div>
-  ${[['probabilities', 'Softmax over all ten digits', value ? value.probs : null, value ? value.digit : null],
-     ...(value && value.tutorial ? [['tutorial-probabilities', "The tutorial's model's softmax",
-                                     value.tutorial.probs, value.tutorial.digit]] : [])]
-    .map(([id, title, probs, top]) => `<figure id="${id}" role="img"
-      aria-label="${title}: ${probs ? probs.map((p, d) => d + ' ' + Math.round(100 * p) + '%').join(', ') : 'no reading'}">
-      <figcaption>${title}</figcaption>
-      <div class="bars">${(probs || Array(10).fill(0)).map((p, d) => `<div class="bar ${String(d) === top ? 'top' : ''}">
-        <span class="fill" style="height:${100 * p}%"></span><span class="digit">${d}</span></div>`).join('')}</div>
-    </figure>`).join('')}
-</div>
-"""
+def attach(part: str, events: tuple[str, ...] = ()) -> str:
+    """js_on_load of a part: hand it to web/page.js (loaded by the sketchpad's head; wait for it if need be).
+    events: the events page.js triggers on it (Gradio registers custom events it finds quoted here)."""
+    return (f"const events = {json.dumps(list(events))};  // page.js triggers these\n"
+            f"const go = () => BiLSTMPage.attach({json.dumps(part)}, element, {{props, trigger, watch}});\n"
+            "if (window.BiLSTMPage) go(); else document.addEventListener('bilstm-ready', go, {once: true});")
 
-# The reading views. reading.js sets `row` (1..28) and `playing`; `value` comes from the server.
-ROW_MARK = '<div class="row-mark" style="top:${(row - 1) / 28 * 100}%"></div>'
-READING_HTML = """
-<div class="reading ${value ? '' : 'empty'}" data-points="${value && value.points !== null ? value.points : ''}">
-  <div class="views">
-    <figure id="model-input">
-      <figcaption>What the model sees: 28x28, one row per step</figcaption>
-      <div class="pic square">
-        ${value ? `<img alt="the 28x28 input" src="${value.model_input}">` : `<span class="placeholder">no ink yet</span>`}
-        ROW_MARK
-      </div>
-    </figure>
-    <figure id="row-reading">
-      <figcaption>Softmax, rows 1..t | rows t..28</figcaption>
-      <div class="heads"><span>${[0,1,2,3,4,5,6,7,8,9].join('</span><span>')}</span><b></b><span>${[0,1,2,3,4,5,6,7,8,9].join('</span><span>')}</span></div>
-      <div class="pair">
-        <div class="pic strip">
-          ${value ? `<img alt="softmax reading rows 1 to t" src="${value.top_down}">` : ''}
-          ${value ? `<i class="settle" style="top:${(value.settle[0] - 0.5) / 28 * 100}%"></i>` : ''}
-          ROW_MARK
-        </div>
-        <div class="pic strip">
-          ${value ? `<img alt="softmax reading rows t to 28" src="${value.bottom_up}">` : ''}
-          ${value ? `<i class="settle" style="top:${(value.settle[1] - 0.5) / 28 * 100}%"></i>` : ''}
-          ROW_MARK
-        </div>
-      </div>
-    </figure>
-    <figure id="belief-curves">
-      <figcaption>p(answer) <b class="down">down</b> <b class="up">up</b></figcaption>
-      <div class="heads"><span>0</span><span>1</span></div>
-      <div class="pic chart">${value ? value.belief : ''} ROW_MARK</div>
-    </figure>
-    <figure id="row-importance">
-      <figcaption>Blank one row: lost p</figcaption>
-      <div class="heads"><span>0</span><span>${value ? value.importance_scale : ''}</span></div>
-      <div class="pic chart">${value ? value.importance : ''} ROW_MARK</div>
-    </figure>
-  </div>
-  <div class="walk">
-    <label for="row-slider">Row <output>${row}</output></label>
-    <input type="range" id="row-slider" min="1" max="28" step="1" value="${row}" ${value ? '' : 'disabled'}>
-    <button type="button" id="play" ${value ? '' : 'disabled'}>${playing ? 'Pause' : 'Play'}</button>
-  </div>
-  <p id="row-caption">${value ? value.captions[row - 1] + ' ' + value.settling : ''}</p>
-  <p class="spoken" aria-live="polite">${value ? value.spoken : ''}</p>
-  ${value && value.tutorial ? `<div id="tutorial-reading">
-    <p>${value.tutorial.sentence}</p>
-    <figure><figcaption>The tutorial's model: softmax, rows 1..t | rows t..28</figcaption>
-      <div class="pair">
-        <div class="pic strip"><img alt="tutorial's softmax reading rows 1 to t" src="${value.tutorial.top_down}">ROW_MARK</div>
-        <div class="pic strip"><img alt="tutorial's softmax reading rows t to 28" src="${value.tutorial.bottom_up}">ROW_MARK</div>
-      </div>
-    </figure>
-  </div>` : ''}
-  <figure id="hidden-states">
-    <figcaption>The network's memory after each row: forward 64 units (rows 1..t) | backward 64 (rows t..28).
-      Red positive, blue negative.</figcaption>
-    <div class="pic wide">
-      ${value ? `<img alt="hidden states, 28 rows by 128 units" src="${value.hidden}">` : ''}
-      ROW_MARK
-    </div>
-  </figure>
-</div>
-""".replace("ROW_MARK", ROW_MARK)
 
-KEYS_HINT = ("Keys: <kbd>Space</kbd> play/pause the rows, <kbd>&larr;</kbd> <kbd>&rarr;</kbd> one row, <kbd>Home</kbd> "
-             "<kbd>End</kbd> rows 1/28, <kbd>C</kbd> clear, <kbd>U</kbd> or <kbd>Ctrl+Z</kbd> undo.")
-
-CSS = """
+CSS = frontend.stylesheet() + """
 .gradio-container { max-width: 1400px !important; }
-#title h1 { margin: 0; font-size: 1.35rem; }
-#keys { font-size: 0.85rem; color: var(--body-text-color-subdued); margin: 0; }
-#keys kbd { border: 1px solid var(--border-color-primary); border-radius: 4px; padding: 0 4px; font-size: 0.8rem; }
-#answer .answer { display: flex; flex-direction: column; gap: 8px; }
-#answer #status { min-height: 1.4em; margin: 0; color: var(--body-text-color-subdued); }
-#answer .pair { display: flex; gap: 8px; }
-#answer #prediction, #answer #tutorial-prediction { flex: 1; border: 1px solid var(--border-color-primary);
-  border-radius: 8px; padding: 6px 10px; text-align: center; }
-#answer #tutorial-prediction { opacity: 0.85; }
-#answer .title { display: block; text-align: left; font-size: 0.85rem; color: var(--body-text-color-subdued); }
-#answer h2 { font-size: 5.5rem; line-height: 1.05; margin: 0; min-height: 1.05em; font-weight: 700; }
-#answer .comparing h2 { font-size: 3.5rem; }
-#answer .confidence { font-size: 1.2rem; font-weight: 600; }
-#answer figure { margin: 0; }
-#answer figcaption { font-size: 0.85rem; color: var(--body-text-color-subdued); margin-bottom: 4px; }
-#answer .bars { display: grid; grid-template-columns: repeat(10, 1fr); gap: 4px; height: 150px; align-items: end; }
-#answer .comparing .bars { height: 90px; }
-#answer .bar { position: relative; height: 100%; display: flex; flex-direction: column; justify-content: flex-end;
-  padding-bottom: 1.4em; border-bottom: 1px solid var(--border-color-primary); }
-#answer .fill { display: block; background: rgb(59, 82, 139); border-radius: 3px 3px 0 0; min-height: 1px; }
-#answer .top .fill { background: rgb(230, 90, 0); }
-#answer .digit { position: absolute; bottom: 0; left: 0; right: 0; text-align: center; font-size: 0.85rem; }
-#sketchpad .pad { display: flex; flex-direction: column; gap: 8px; align-items: center; }
-#sketchpad .surface { position: relative; width: 100%; max-width: 420px; aspect-ratio: 1; }
-#sketchpad canvas { width: 100%; height: 100%; display: block; touch-action: none; cursor: crosshair;
-  border: 2px solid var(--border-color-primary); border-radius: 8px; background: white; }
-#sketchpad .band { position: absolute; pointer-events: none; background: rgba(230, 90, 0, 0.18);
-  border-top: 2px solid rgb(230, 90, 0); border-bottom: 2px solid rgb(230, 90, 0); }
-#sketchpad .tools { display: flex; gap: 8px; width: 100%; max-width: 420px; }
-#sketchpad .tool, #reading #play { flex: 1; padding: 8px 12px; border-radius: 8px; font-weight: 600;
-  border: 1px solid var(--border-color-primary); background: var(--button-secondary-background-fill);
-  color: var(--button-secondary-text-color); cursor: pointer; }
-#reading #play { flex: 0 0 6em; }
-#sketchpad .tool:focus-visible, #reading #play:focus-visible, #reading #row-slider:focus-visible,
-#sketchpad canvas:focus-visible, #export-gif:focus-visible, #compare input:focus-visible {
-  outline: 3px solid rgb(230, 90, 0) !important; outline-offset: 2px; }
-#reading figure { margin: 0; }
-#reading figcaption { font-size: 0.8rem; color: var(--body-text-color-subdued); margin-bottom: 3px; line-height: 1.2; }
-#reading figcaption .down { color: #3b528b; }
-#reading figcaption .up { color: #e65a00; }
-#reading .views { display: flex; gap: 12px; align-items: flex-end; }
-#reading #model-input { flex: 28 1 0; }
-#reading #row-reading { flex: 21 1 0; }
-#reading #belief-curves { flex: 9 1 0; }
-#reading #row-importance { flex: 7 1 0; }
-#reading .pic { position: relative; width: 100%; background: #111; }
-#reading .pic img { position: absolute; inset: 0; width: 100%; height: 100%; image-rendering: pixelated; }
-#reading .square { aspect-ratio: 1; }
-#reading .pair { display: flex; gap: 6%; }
-#reading .strip { flex: 1; aspect-ratio: 10 / 28; }
-#reading .chart { background: #fafafa; border: 1px solid #ddd; box-sizing: border-box; }
-#reading #belief-curves .chart { aspect-ratio: 9 / 28; }
-#reading #row-importance .chart { aspect-ratio: 7 / 28; }
-#reading .chart svg { position: absolute; inset: 0; width: 100%; height: 100%; }
-#reading .wide { aspect-ratio: 129 / 56; }
-#reading .heads { display: grid; grid-template-columns: repeat(10, 1fr) 1.28fr repeat(10, 1fr); font-size: 0.7rem;
-  text-align: center; }
-#reading #belief-curves .heads, #reading #row-importance .heads { display: flex; justify-content: space-between; }
-#reading .placeholder { position: absolute; inset: 0; display: grid; place-items: center; color: #aaa; }
-#reading .row-mark { position: absolute; left: -3px; right: -3px; height: calc(100% / 28);
-  outline: 2px solid rgb(230, 90, 0); pointer-events: none; }
-#reading .empty .row-mark { display: none; }
-#reading .settle { position: absolute; left: -10px; width: 0; height: 0; margin-top: -5px;
-  border-top: 5px solid transparent; border-bottom: 5px solid transparent; border-left: 8px solid rgb(230, 90, 0); }
-#reading .walk { display: flex; gap: 12px; align-items: center; margin-top: 8px; }
-#reading .walk input { flex: 1; }
-#reading .walk output { display: inline-block; min-width: 2ch; font-weight: 600; }
-#reading #row-caption { min-height: 3.6em; font-size: 0.95rem; margin: 4px 0; }
-#reading .spoken { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
-#reading #tutorial-reading { border-top: 1px dashed var(--border-color-primary); padding-top: 6px; }
-#reading #tutorial-reading p { margin: 0 0 4px; font-size: 0.9rem; }
-#reading #tutorial-reading .pair { width: 22%; }
-#reading #hidden-states { margin-top: 8px; }
-.caption { font-size: 0.9rem; color: #555; }
 """
 
-# delete_cache: every 10 minutes, drop cached uploads and pictures older than 20 minutes.
+# The shapes of the values, for the API page and gradio_client's view_api() (a gr.HTML alone says `str`).
+NUMBER, TEXT, WHOLE, YES_NO = {"type": "number"}, {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+
+
+def _list(item: dict, description: str = "") -> dict:
+    return {"type": "array", "items": item, **({"description": description} if description else {})}
+
+
+def _maybe(schema: dict, description: str) -> dict:
+    return {"anyOf": [schema, {"type": "null"}], "description": description}
+
+
+def _described(schema: dict, description: str) -> dict:
+    return {**schema, "description": description}
+
+
+PROBS = _list(NUMBER, "softmax over the digits 0-9")
+ROWS = _list(_list(NUMBER))
+DIGIT = {"type": "object", "properties": {
+    "digit": _described(TEXT, "best guess, '0'-'9'"), "confidence": NUMBER, "probs": PROBS,
+    "not_a_digit": _described(YES_NO, "true when the model says this is not a digit"),
+    "box": _list(NUMBER, "x0, y0, x1, y1 of its ink, canvas pixels")}}
+ANSWER_SCHEMA = {"type": "object", "description": "what the model reads", "properties": {
+    "digit": _described(TEXT, "the best guess for the digit walked (the only one, for a single digit)"),
+    "confidence": NUMBER, "probs": PROBS, "not_a_digit": YES_NO,
+    "number": _maybe(TEXT, "all digits left to right, or null when a part is not a digit"),
+    "digits": _list(DIGIT, "every digit, left to right"), "pick": _described(WHOLE, "index of the digit walked"),
+    "seq": _maybe(WHOLE, "the action this answers")}}
+READING_SCHEMA = {"type": "object", "description": "how the digit walked is read, row by row", "properties": {
+    "model_input": _described(ROWS, "28 x 28 in [0, 1], ink = 1: what the model reads"),
+    "top_down": _described(ROWS, "28 x 10: softmax reading rows 1..t only"),
+    "bottom_up": _described(ROWS, "28 x 10: softmax reading rows t..28 only"),
+    "states": _described(ROWS, "28 x 128: hidden state after row t, forward units then backward"),
+    "importance": {"type": "object", "properties": {"answer": WHOLE, "probability": NUMBER,
+                                                    "drop": _list(NUMBER, "probability lost with row t blanked")}},
+    "bands": _maybe({"type": "object", "properties": {"x": _list(NUMBER), "rows": ROWS}},
+                    "where each row lies on the canvas, as fractions of it"),
+    "pick": WHOLE, "digit": TEXT, "not_a_digit": YES_NO, "points": _maybe(WHOLE, "points of the drawing read"),
+    "seq": _maybe(WHOLE, "the action this answers")}}
+DRAWING_SCHEMA = {"type": "object", "description": "a drawing, or its JSON text", "properties": {
+    "width": _described(WHOLE, "canvas pixels, 16-2048"), "height": _described(WHOLE, "canvas pixels, 16-2048"),
+    "strokes": _described(_list(_list(_list(NUMBER))), "[[[x, y], ...], ...]: at most 500 strokes, 10,000 points"),
+    "pick": _maybe(WHOLE, "which digit of a number to walk (default: the last one drawn)"),
+    "seq": _maybe(WHOLE, "the page numbers its actions; an older one is not read after a newer one")}}
+
+
+def described(component, schema: dict, name: str):
+    """Name and type a gr.HTML by what it carries on the API page (it would say `value_9`, type str)."""
+    component.label = name
+    component.api_info = lambda: schema
+    return component
+
+
 with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_cache=(600, 1200)) as demo:
     with gr.Row(equal_height=False):
-        gr.Markdown("# Draw a digit: a bidirectional LSTM reads it row by row, as you draw", elem_id="title")
-        gr.HTML(KEYS_HINT, elem_id="keys", apply_default_css=False)
-    digit_state = gr.State(None)  # this session's digit: {"digit": (28, 28), "bands": ..., "points": ...}
+        gr.Markdown("# A bidirectional LSTM reads your digit, row by row, as you draw", elem_id="title")
+        gr.HTML(frontend.fragment("keys"), elem_id="keys", apply_default_css=False)
+    digit_state = gr.State(None)  # what this session last read: {"parts", "canvas", "pick", "seq"}
     with gr.Row(equal_height=False):
-        with gr.Column(scale=3, min_width=260):
-            sketchpad = gr.HTML(EMPTY_DRAWING, html_template=CANVAS_HTML, js_on_load=CANVAS_JS,
-                                apply_default_css=False, elem_id="sketchpad", padding=False)
+        with gr.Column(scale=5, min_width=300):
+            sketchpad = described(gr.HTML(None, html_template=frontend.fragment("sketchpad"), head=SCRIPTS,
+                                          js_on_load=attach("sketchpad", ("lift",)), apply_default_css=False, elem_id="sketchpad",
+                                          padding=False), DRAWING_SCHEMA, "drawing")
         with gr.Column(scale=2, min_width=200):
-            answer = gr.HTML(None, html_template=ANSWER_HTML, apply_default_css=False, elem_id="answer")
+            answer = described(gr.HTML(None, html_template=frontend.fragment("answer"), js_on_load=attach("answer"),
+                                       apply_default_css=False, elem_id="answer"), ANSWER_SCHEMA, "answer")
             compare = gr.Checkbox(False, label="Compare with the tutorial's model (its two bugs in)", elem_id="compare")
         with gr.Column(scale=5, min_width=320):
-            reading = gr.HTML(None, html_template=READING_HTML, js_on_load=READING_JS, apply_default_css=False,
-                              elem_id="reading", row=28, playing=False)
+            reading = described(gr.HTML(None, html_template=frontend.fragment("reading"), js_on_load=attach("reading"),
+                                        apply_default_css=False, elem_id="reading"), READING_SCHEMA, "reading")
     with gr.Row(equal_height=False):
-        with gr.Column(scale=3):
-            upload = gr.Image(type="pil", image_mode=None, sources=["upload", "clipboard"], height=170,
-                              label="...or upload a photo or scan of one handwritten digit (dark ink on paper)",
+        with gr.Column(scale=5):
+            gallery = gr.HTML(None, html_template=frontend.gallery_html(), js_on_load=attach("gallery", ("select",)),
+                              apply_default_css=False, elem_id="gallery")
+            upload = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"], height=170,
+                              label="...or upload a photo or scan of a handwritten digit or number (dark ink on paper)",
                               elem_id="upload")
-        with gr.Column(scale=4):
-            gr.Markdown("The model reads your drawing cropped, scaled to 20 px and centred by mass, the way "
-                        "MNIST was made. Each row of the 28x28 is one step of the LSTM, read top to bottom and "
-                        "bottom to top; the heatmaps re-run the real model on rows 1..t and t..28 (56 readings "
-                        "in one batch); bright = probable. The row-importance bars re-run it with one row "
-                        "blanked at a time (28 in one batch).", elem_classes="caption")
+        with gr.Column(scale=7):
+            gr.Markdown("The model reads your drawing cropped, scaled to 20 px and centred by mass, the way MNIST was "
+                        "made; digits side by side are read one by one. Each row of the 28x28 is one step of the LSTM, "
+                        "read top to bottom and bottom to top; the heatmaps re-run the real model on rows 1..t and "
+                        "t..28 (56 readings); bright = probable. The row-importance bars re-run it with one row "
+                        "blanked at a time (28 readings). While you draw, your browser runs the model itself; when "
+                        "the pen lifts, the server reads the drawing again and shows its reading.",
+                        elem_classes="caption")
             with gr.Row():
                 gif_button = gr.Button("Download the row walk as a GIF", elem_id="export-gif", variant="secondary")
                 gif_file = gr.File(label="Row walk GIF (one frame per row)", elem_id="gif-file", height=60)
-    # `upload` is never an output: Gradio keeps a plain copy of a component in the session once an event
-    # updates it (gr.skip() too), and the copy would lose the readable-errors wrapper.
+    outputs = [answer, reading, digit_state]
+    # The upload is opened (its header only) in preprocess(), and decoded, bounded, by read_image (open_upload).
     upload.preprocess = readable_errors(upload.preprocess)
-    example_digit = gr.Image(type="pil", image_mode=None, visible=False)  # the gallery's own input
-    # Each event lists only what it changes: Gradio postprocesses every output (a thread hop, a copy into the
-    # session's state), and an output left out of a returned dict would cost a new component each time.
-    drawn_outputs = [answer, reading, digit_state]
-    image_outputs = [answer, reading, digit_state, sketchpad]
-    example_files = sorted(str(p) for p in EXAMPLES_DIR.glob("*.png"))
-    examples = gr.Examples(example_files, inputs=example_digit, examples_per_page=len(example_files),
-                           label="Real MNIST test digits: click one to run it through the same pipeline")
-    examples.load_input_event.then(read_image, [example_digit, compare], image_outputs, api_name="read_example",
-                                   show_progress="hidden")
 
     # The first version's image API, kept for scripts: /predict takes the Sketchpad's value.
     with gr.Group(visible=False):
-        api_sketch = gr.Sketchpad(type="pil", image_mode="RGBA", label="API input")
-        api_status = gr.Markdown()
-        api_label = gr.Label(num_top_classes=1)
-        api_bars = gr.BarPlot(EMPTY_BARS, x="digit", y="probability", sort="x", y_lim=[0, 1])
+        api_sketch = gr.Sketchpad(type="pil", image_mode="RGBA", label="sketch")
+        api_status = gr.Markdown(label="status")
+        api_label = gr.Label(num_top_classes=1, label="label")
+        api_bars = gr.BarPlot(EMPTY_BARS, x="digit", y="probability", sort="x", y_lim=[0, 1], label="probabilities")
         api_model_input = atomic_pictures(gr.Image(format="png", label="model input"))
         api_reading = atomic_pictures(gr.Image(format="png", label="reading view"))
         api_hidden = atomic_pictures(gr.Image(format="png", label="hidden states"))
-        api_caption = gr.Markdown()
-        api_row = gr.Number(precision=0)
+        api_caption = gr.Markdown(label="caption")
+        api_row = gr.Number(precision=0, label="row")
+        api_drawing = described(gr.HTML(None, visible=False), DRAWING_SCHEMA, "drawing")
+        api_gif = gr.File(label="row walk GIF")
     api_sketch.preprocess = readable_errors(api_sketch.preprocess)
     api_sketch.data_model = FewLayers
 
-    # Live: canvas.js fires `input` while the pen moves and `lift` with the finished drawing (neither fires
-    # when the server sets the canvas). always_last: while a reading is on its way, further sends wait and
-    # only the newest goes next. The finished drawing has its own concurrency group, so it never queues
-    # behind the readings of other people's moving pens.
-    sketchpad.lift(read_strokes, [sketchpad, compare], drawn_outputs, api_name="predict_strokes",
+    # The finished drawing (the pen lifted, Undo, Clear, another digit picked): one request per action, in a
+    # lane of its own so that it never waits behind the gallery, uploads or GIFs. always_last: while one is on
+    # its way, only the newest next one is sent.
+    sketchpad.lift(read_strokes, [sketchpad, compare], outputs, api_name="predict_strokes",
+                   api_description="Read a drawing: the number and its digits, and the row-by-row reading of one digit.",
                    trigger_mode="always_last", show_progress="hidden", concurrency_id="finished", concurrency_limit=1)
-    sketchpad.input(read_strokes, [sketchpad, compare], drawn_outputs, api_name="predict_strokes_live",
-                    api_visibility="undocumented", trigger_mode="always_last", show_progress="hidden",
-                    concurrency_id="moving", concurrency_limit=1)
-    upload.upload(read_image, [upload, compare], image_outputs, api_name="predict_image", show_progress="hidden")
-    compare.change(compare_changed, [digit_state, compare], [answer, reading, digit_state], api_name=False,
+    gallery.select(read_example, [gallery, compare], outputs, api_visibility="private", trigger_mode="always_last",
                    show_progress="hidden")
+    upload.upload(read_image, [upload, compare], outputs, api_name="predict_image",
+                  api_description="Read a photo or scan of a handwritten digit or number (dark ink on light paper).",
+                  show_progress="hidden")
+    compare.change(compare_changed, [digit_state, compare], outputs, api_visibility="private",
+                   trigger_mode="always_last", show_progress="hidden")
     # The GIF: at most one being made at a time (about a fifth of a second of CPU each), then downloaded.
-    gif_button.click(export_gif, digit_state, gif_file, api_name="row_walk_gif", concurrency_id="gif",
+    gif_button.click(export_gif, digit_state, gif_file, api_visibility="private", concurrency_id="gif",
                      concurrency_limit=1).then(None, js="() => document.querySelector('#gif-file a')?.click()")
+    api_drawing.change(gif_of_drawing, api_drawing, api_gif, api_name="row_walk_gif", concurrency_id="gif",
+                       api_description="The row walk of a drawing's digit as an animated GIF (28 frames), for slides.",
+                       concurrency_limit=1)
     api_sketch.input(read_sketch_v1, api_sketch, [api_status, api_label, api_bars, api_model_input, api_reading,
-                                                  api_hidden, api_caption, api_row], api_name="predict")
+                                                  api_hidden, api_caption, api_row], api_name="predict",
+                     api_description="The first version's API: read one digit from a sketchpad image; 8 outputs.")
 
 # Queue: 2 events at a time (= cores; one torch thread each). At most 64 waiting: past that a client is
 # told the queue is full instead of waiting (64 readings take about 1 s here). status_update_rate: with

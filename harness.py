@@ -157,6 +157,63 @@ TWO = [[(0.3, 0.3), (0.45, 0.17), (0.65, 0.22), (0.68, 0.4), (0.3, 0.82), (0.75,
 DIGIT_STROKES = {"0": ZERO, "1": ONE, "2": TWO, "4": FOUR, "7": SEVEN}
 
 
+def engine_page(page, use_kernel: bool = True):
+    """Load the browser engine (web/kernel.js, web/engine.js and the committed model, as the page loads them)
+    into a Playwright page as window.engine -> the page. No server: the scripts are added as they are."""
+    from frontend import model_script
+    from model import DEFAULT_WEIGHTS, load_model, sha256_of
+
+    page.set_content("<!doctype html><title>engine</title>")
+    page.add_script_tag(content=model_script(load_model(), sha256_of(DEFAULT_WEIGHTS)))
+    for name in ("kernel.js", "engine.js"):
+        page.add_script_tag(content=(ROOT / "web" / name).read_text())
+    page.evaluate("useKernel => { window.engine = BiLSTMEngine.create(window.BILSTM_MODEL, useKernel); }", use_kernel)
+    return page
+
+
+def varied_drawings(count: int, seed: int = 0) -> list[dict]:
+    """Drawings as the page sends them, of many kinds: the digits above moved, scaled and jittered, on square
+    and wide canvases; numbers of 2-4 digits side by side; scribbles; and the odd ones people make (a dot, a
+    line, ink on the edges, strokes past the edge, a huge canvas, a tiny one)."""
+    rng = np.random.default_rng(seed)
+    shapes = list(DIGIT_STROKES.values())
+    odd = [
+        {"width": 280, "height": 280, "strokes": [[[140, 140]]]},  # a dot
+        {"width": 280, "height": 280, "strokes": [[[20, 140], [260, 140]]]},  # a line
+        {"width": 280, "height": 280, "strokes": [[[0, 0], [280, 0], [280, 280], [0, 280], [0, 0]]]},  # the edges
+        {"width": 280, "height": 280, "strokes": [[[-50, 140], [330, 150]]]},  # past the edges
+        {"width": 2048, "height": 2048, "strokes": pen_path(SEVEN, canvas=2048, step=3.0)},  # raster at 1/4
+        {"width": 16, "height": 16, "strokes": [[[2, 2], [14, 14]], [[14, 2], [2, 14]]]},  # the smallest canvas
+        {"width": 840, "height": 280, "strokes": [[[100, 40]], [[400, 40], [400, 240]], [[700, 240]]]},  # specks
+        {"width": 280, "height": 280, "strokes": [[[100.5, 100.5], [100.5, 100.5], [101, 100.5]]]},  # repeats
+    ]
+    drawings = list(odd)
+    while len(drawings) < count:
+        kind = rng.integers(4)
+        if kind <= 1:  # one digit, anywhere, any size, on a square or wide canvas
+            width = int(rng.choice([280, 280, 560, 840, 400]))
+            size, jitter = rng.uniform(0.3, 1.0), rng.uniform(0, 0.02)
+            x0, y0 = rng.uniform(0, 1 - size) * 280 + rng.uniform(0, width - 280), rng.uniform(0, 1 - size) * 280
+            shape = [[(x + rng.normal(0, jitter), y + rng.normal(0, jitter)) for x, y in stroke]
+                     for stroke in shapes[rng.integers(len(shapes))]]
+            strokes = [[[round(x0 + x * size * 280, 1), round(y0 + y * size * 280, 1)] for x, y in stroke]
+                       for stroke in pen_path(shape, canvas=1, step=2.0 / (280 * size))]
+            drawings.append({"width": width, "height": 280, "strokes": strokes})
+        elif kind == 2:  # a number: 2-4 digits side by side on a 3:1 canvas
+            n, strokes, x = int(rng.integers(2, 5)), [], rng.uniform(10, 60)
+            for _ in range(n):
+                size = rng.uniform(0.55, 0.8)
+                for stroke in pen_path(shapes[rng.integers(len(shapes))], canvas=int(280 * size)):
+                    strokes.append([[round(x + px, 1), round(20 + py, 1)] for px, py in stroke])
+                x += 280 * size * rng.uniform(0.75, 0.95)
+            drawings.append({"width": 840, "height": 280, "strokes": strokes})
+        else:  # a scribble of random strokes
+            strokes = [np.round(np.cumsum(rng.normal(0, 12, (int(rng.integers(1, 40)), 2)), axis=0)
+                                + rng.uniform(40, 240, 2), 1).tolist() for _ in range(rng.integers(1, 5))]
+            drawings.append({"width": 280, "height": 280, "strokes": strokes})
+    return drawings[:count]
+
+
 def prediction_text(page) -> str:
     """The big answer on the page ('' when there is none)."""
     value = page.locator("#prediction [data-testid=label-output-value]")

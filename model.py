@@ -217,6 +217,14 @@ def to_mnist(image: Image.Image | np.ndarray) -> np.ndarray | None:
 
 def to_mnist_placed(image: Image.Image | np.ndarray) -> tuple[np.ndarray, Placement] | None:
     """to_mnist, and where it put the input's pixels (for showing which band of a drawing is row t)."""
+    ink, factor = ink_map(image)
+    return place(ink, factor)
+
+
+def ink_map(image: Image.Image | np.ndarray) -> tuple[np.ndarray, int]:
+    """Any image -> (ink (h, w) float32 in [0, 1], ink = 1; the box-downscale factor applied first, >= 1).
+
+    Inputs over MAX_SIDE are box-downscaled by an integer factor first, so the cost is bounded."""
     pil = _to_pil(image)
     if pil.mode in ("1", "P", "CMYK", "YCbCr", "LAB", "HSV", "PA", "La", "RGBa", "RGBX"):
         pil = pil.convert("RGBA" if pil.mode in ("P", "PA", "La", "RGBa") else "RGB")
@@ -228,8 +236,14 @@ def to_mnist_placed(image: Image.Image | np.ndarray) -> tuple[np.ndarray, Placem
         pil = pil.reduce(factor) if not pil.mode.startswith("I;16") else pil.resize(
             (max(1, pil.width // factor), max(1, pil.height // factor)), Image.Resampling.NEAREST
         )
-    ink = _ink_map(pil)  # (H, W)
+    return _ink_map(pil), factor
 
+
+def place(ink: np.ndarray, factor: int = 1, left: int = 0) -> tuple[np.ndarray, Placement] | None:
+    """An ink map (h, w) -> the (28, 28) digit and its Placement, or None if there is no ink. MNIST's recipe:
+    crop to the ink, scale the longest side to 20 px keeping the aspect ratio (Lanczos), centre of mass to
+    (14, 14) by an integer shift. left: where ink's column 0 lies in the whole ink map (for one digit of a
+    number). web/engine.js `place` is the same computation, checked against this one by tests/test_engine.py."""
     rows, cols = np.nonzero(ink > 0.0)
     if rows.size == 0:
         return None
@@ -238,7 +252,8 @@ def to_mnist_placed(image: Image.Image | np.ndarray) -> tuple[np.ndarray, Placem
     height, width = ink.shape
     scale = 20.0 / max(height, width)
     new_size = (max(1, round(width * scale)), max(1, round(height * scale)))  # PIL wants (W, H)
-    box = np.asarray(Image.fromarray(ink, mode="F").resize(new_size, Image.Resampling.LANCZOS))
+    box = np.asarray(Image.fromarray(np.ascontiguousarray(ink, dtype=np.float32), mode="F").resize(
+        new_size, Image.Resampling.LANCZOS))
     box = np.clip(box, 0.0, None)
     if box.max() <= 0.0:
         return None
@@ -246,19 +261,61 @@ def to_mnist_placed(image: Image.Image | np.ndarray) -> tuple[np.ndarray, Placem
 
     # Paste into 28x28 so that the centre of mass lands on pixel (14, 14), where MNIST's digits
     # have theirs (measured: mean (13.98, 14.01) over the test set); an integer shift, as MNIST.
-    total = box.sum()
-    ys, xs = np.indices(box.shape)
-    com_y, com_x = (ys * box).sum() / total, (xs * box).sum() / total
-    top, left = round(14.0 - com_y), round(14.0 - com_x)
+    # Sums in float64, so that the browser's engine (float64 throughout) finds the same shift.
+    weights = box.astype(np.float64)
+    total = weights.sum()
+    com_y = (weights.sum(axis=1) * np.arange(box.shape[0])).sum() / total
+    com_x = (weights.sum(axis=0) * np.arange(box.shape[1])).sum() / total
+    top, left_shift = round(14.0 - com_y), round(14.0 - com_x)
     digit = np.zeros((28, 28), dtype=np.float32)
-    src_top, src_left = max(0, -top), max(0, -left)
-    dst_top, dst_left = max(0, top), max(0, left)
+    src_top, src_left = max(0, -top), max(0, -left_shift)
+    dst_top, dst_left = max(0, top), max(0, left_shift)
     h = min(box.shape[0] - src_top, 28 - dst_top)
     w = min(box.shape[1] - src_left, 28 - dst_left)
     digit[dst_top : dst_top + h, dst_left : dst_left + w] = box[src_top : src_top + h, src_left : src_left + w]
-    placement = Placement(reduce=factor, crop_top=crop_top, crop_left=crop_left, scale_y=new_size[1] / height,
-                          scale_x=new_size[0] / width, top=int(top), left=int(left))
+    placement = Placement(reduce=factor, crop_top=crop_top, crop_left=left + crop_left, scale_y=new_size[1] / height,
+                          scale_x=new_size[0] / width, top=int(top), left=int(left_shift))
     return digit, placement
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers: several digits side by side, split where a column of the ink map is empty.
+
+SPECK = 0.35  # a part whose ink is smaller than this fraction of the tallest part's height, both ways, is a speck
+
+
+def split_columns(ink: np.ndarray) -> list[tuple[int, int]]:
+    """Ink map (h, w) -> [(x0, x1), ...], the column ranges of the digits, left to right.
+
+    Digits are told apart by an empty column between them: strokes that overlap horizontally belong to one
+    digit (a 5's flag, a 4's two strokes, a 7's bar), whatever their order. Digits that touch or overlap
+    are read as one. Specks (a stray dot) are left out. web/engine.js `splitColumns` is the same."""
+    inked = (ink > 0.0).any(axis=0)  # (w,)
+    edges = np.diff(np.concatenate([[0], inked.astype(np.int8), [0]]))
+    starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+    if starts.size == 0:
+        return []
+    rows = [np.nonzero((ink[:, x0:x1] > 0.0).any(axis=1))[0] for x0, x1 in zip(starts, ends)]
+    heights = [int(r[-1] - r[0] + 1) for r in rows]
+    tallest = max(heights)
+    return [(int(x0), int(x1)) for x0, x1, height in zip(starts, ends, heights)
+            if max(height, x1 - x0) >= SPECK * tallest]
+
+
+def to_mnist_digits(image: Image.Image | np.ndarray) -> list[dict]:
+    """Any image -> one entry per digit, left to right: {"digit": (28, 28), "placement": Placement,
+    "box": [x0, y0, x1, y1] of its ink in the input's pixels}; [] when there is no ink. One digit is a list
+    of one, the same digit to_mnist returns."""
+    ink, factor = ink_map(image)
+    parts = []
+    for x0, x1 in split_columns(ink):
+        placed = place(ink[:, x0:x1], factor, left=x0)
+        if placed is None:
+            continue
+        rows = np.nonzero((ink[:, x0:x1] > 0.0).any(axis=1))[0]
+        box = [x0 * factor, int(rows[0]) * factor, x1 * factor, (int(rows[-1]) + 1) * factor]
+        parts.append({"digit": placed[0], "placement": placed[1], "box": box})
+    return parts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,6 +395,7 @@ def read_rows(model: BiLSTM, digit: np.ndarray) -> dict[str, np.ndarray]:
       top_down  (28, 10): softmax after reading rows 1..t only (rows below blanked), t = 1..28
       bottom_up (28, 10): softmax after reading rows t..28 only (rows above blanked), t = 1..28
       states    (28, 2*hidden): hidden state of both directions after each row of the full image
+      logits    (10,): the full image's logits (for the "not a digit" score)
     top_down[27] and bottom_up[0] are the full image, i.e. the prediction itself.
     """
     x = torch.from_numpy(np.asarray(digit, dtype=np.float32))  # (28, 28)
@@ -346,7 +404,7 @@ def read_rows(model: BiLSTM, digit: np.ndarray) -> dict[str, np.ndarray]:
     suffixes = x[None] * keep.T[:, :, None]  # (28, 28, 28): suffix t keeps rows t..27
     logits, states = model.read(torch.cat([prefixes, suffixes]))  # (56, 10), (56, 28, 2*hidden)
     probs = F.softmax(logits, dim=1).numpy()
-    return {"top_down": probs[:28], "bottom_up": probs[28:], "states": states[27].numpy()}
+    return {"top_down": probs[:28], "bottom_up": probs[28:], "states": states[27].numpy(), "logits": logits[27].numpy()}
 
 
 @torch.inference_mode()
@@ -363,3 +421,58 @@ def row_importance(model: BiLSTM, digit: np.ndarray) -> dict[str, np.ndarray | i
     probs = F.softmax(model(batch), dim=1).numpy()
     answer = int(probs[0].argmax())
     return {"answer": answer, "probability": float(probs[0, answer]), "drop": probs[0, answer] - probs[1:, answer]}
+
+
+# ---------------------------------------------------------------------------------------------
+# The verdict: "not a digit" when the score of the full reading is under the calibrated threshold.
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the model says of one digit: its softmax, best guess, and whether it is a digit at all."""
+
+    probs: np.ndarray  # (10,) float32 softmax
+    digit: int  # argmax
+    confidence: float  # probs[digit]
+    score: float  # model.not_a_digit["score"] of the logits (max softmax when the model has no rule)
+    not_a_digit: bool  # score < threshold; always False for a model without a rule (the tutorial's)
+
+
+def judge(model: BiLSTM, logits: np.ndarray) -> Verdict:
+    """The verdict on one reading's (10,) logits, with the probabilities (web/engine.js `judge` is the same)."""
+    logits = np.asarray(logits, dtype=np.float64)
+    shifted = np.exp(logits - logits.max())
+    probs = (shifted / shifted.sum()).astype(np.float32)
+    digit = int(probs.argmax())
+    rule = getattr(model, "not_a_digit", None)
+    if rule is not None and rule["score"] == "logsumexp":
+        score = float(logits.max() + np.log(shifted.sum()))
+    else:
+        score = float(probs[digit])
+    return Verdict(probs, digit, float(probs[digit]), score, rule is not None and score < rule["threshold"])
+
+
+@torch.inference_mode()
+def read_digit(model: BiLSTM, image: Image.Image | np.ndarray) -> Verdict | None:
+    """One image -> the verdict on it as one digit, or None when there is no ink."""
+    digit = to_mnist(image)
+    return None if digit is None else judge(model, model(torch.from_numpy(digit)[None])[0].numpy())
+
+
+@torch.inference_mode()
+def read_number(model: BiLSTM, image: Image.Image | np.ndarray) -> dict | None:
+    """Any image -> {"number": "2026" (None when a part is not a digit), "digits": [{"digit", "confidence",
+    "probs", "not_a_digit", "box"}, ...]} left to right, boxes [x0, y0, x1, y1] in the image's pixels; None
+    when there is no ink. One digit is a number of one digit."""
+    parts = to_mnist_digits(image)
+    if not parts:
+        return None
+    logits = model(torch.from_numpy(np.stack([part["digit"] for part in parts]))).numpy()
+    digits = []
+    for part, row in zip(parts, logits):
+        verdict = judge(model, row)
+        digits.append({"digit": str(verdict.digit), "confidence": verdict.confidence,
+                       "probs": [float(p) for p in verdict.probs], "not_a_digit": verdict.not_a_digit,
+                       "box": part["box"]})
+    number = None if any(d["not_a_digit"] for d in digits) else "".join(d["digit"] for d in digits)
+    return {"number": number, "digits": digits}

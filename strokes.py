@@ -1,16 +1,23 @@
-"""Strokes from the live canvas -> the picture the person saw. The strokes are untrusted input.
+"""Strokes from the live canvas -> the picture the model reads. The strokes are untrusted input.
 
     from strokes import parse_drawing, render_drawing
     drawing = parse_drawing('{"width": 280, "height": 280, "strokes": [[[140, 40], [140, 240]]]}')
-    picture = render_drawing(drawing)   # 280x280 grayscale, black ink on white, as the canvas showed it
+    picture = render_drawing(drawing)   # grayscale, black ink on white, the strokes as the person drew them
     # then model.to_mnist(picture) / model.predict(model, picture), like every other input
 
-The page's canvas (canvas.js) sends {"width": W, "height": H, "strokes": [[[x, y], ...], ...]} in canvas
-pixels, origin top-left, as a JSON object or its text, plus "seq", the number of the send; API clients may
-send the same (seq is optional). parse_drawing()
-checks everything and raises ValueError with a reason a person can act on; its cost is bounded by the
-limits below, whatever arrives. render_drawing() draws it with round caps and joins, the brush that
-canvas.js uses (BRUSH_FRACTION of the canvas side), so the server reads the image the person saw.
+The page's canvas sends {"width": W, "height": H, "strokes": [[[x, y], ...], ...]} in canvas pixels, origin
+top-left, as a JSON object or its text, plus "seq", the number of the page's action; API clients may send
+the same (seq is optional). parse_drawing() checks everything and raises ValueError with a reason a person
+can act on; its cost is bounded by the limits below, whatever arrives.
+
+rasterize() is the one definition of which pixels are ink, written so that the browser's engine
+(web/engine.js, `rasterize`) computes exactly the same pixels: a pixel is ink when its centre lies within
+the brush's radius of a segment of a stroke (a one-point stroke is a dot). That is the shape the page's
+canvas paints with round caps and joins, without its anti-aliasing. Each pixel row of each segment is one
+interval, computed in closed form with the same float64 operations on both sides (tests/test_engine.py
+checks that the two agree). The raster is at most MAX_RASTER pixels on its longer side (a 2048-px canvas
+is drawn at a quarter of its size: the model sees 20 px anyway), and the rows all segments cover together
+are bounded (MAX_INK_ROWS), so one drawing costs a few milliseconds whatever arrives.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 # Brush diameter as a fraction of the canvas side: 24 px on the page's 280 px canvas, the thickness that
 # comes out like MNIST's strokes (2-3 px) after to_mnist scales a digit drawn across the canvas to 20 px.
@@ -30,6 +37,11 @@ MAX_STROKES = 500  # a digit has 1-4 strokes; a long scribbling session a few do
 MAX_POINTS = 10_000  # in all strokes; canvas.js keeps a point per 2 px of pen travel: a digit is 100-300
 MAX_TEXT = 256 * 1024  # characters of JSON text (= limits.MAX_JSON_BYTES); 10,000 points are ~140 KB
 REACH = 1.0  # points may lie up to one canvas side outside the canvas (a pen dragged past the edge)
+MAX_RASTER = 512  # longest side of the raster; = model.MAX_SIDE, so to_mnist never has to downscale it
+# Rows of raster that all segments cover together (each segment: its height plus the brush): the work of
+# rasterize() is proportional to it, ~0.35 us a row here. A digit on the page's canvas is ~5,000, a
+# four-digit number on a 3:1 canvas ~15,000; 10,000 points flung across a 2048-px canvas are 2 million.
+MAX_INK_ROWS = 120_000
 
 
 @dataclass(frozen=True)
@@ -45,6 +57,17 @@ class Drawing:
     def brush(self) -> float:
         """Brush diameter in canvas pixels."""
         return BRUSH_FRACTION * min(self.width, self.height)
+
+    @property
+    def scale(self) -> float:
+        """Raster pixels per canvas pixel: 1, or less for a canvas wider or taller than MAX_RASTER."""
+        return raster_scale(self.width, self.height)
+
+
+def raster_scale(width: int, height: int) -> float:
+    """Raster pixels per canvas pixel (web/engine.js: rasterScale)."""
+    longest = max(width, height)
+    return 1.0 if longest <= MAX_RASTER else MAX_RASTER / longest
 
 
 def _side(value: object, name: str) -> int:
@@ -124,20 +147,112 @@ def parse_drawing(payload: object) -> Drawing:
     return Drawing(width, height, tuple(_stroke(s, i, width, height) for i, s in enumerate(strokes)), seq)
 
 
-def render_drawing(drawing: Drawing) -> Image.Image:
-    """Drawing -> (H, W) grayscale picture, black ink (0) on white (255): the canvas as the person saw it.
+def _kept(points: np.ndarray) -> np.ndarray:
+    """A stroke in raster pixels without the points closer than one pixel to the last point kept (the last
+    point of the stroke always stays). The page keeps a point per 2 canvas pixels, so this changes nothing
+    it sends; a script's 1-px-dense path on a 2048-px canvas (four points per raster pixel) costs a quarter."""
+    steps = np.diff(points, axis=0)
+    if len(points) < 3 or ((steps * steps).sum(axis=1) >= 1.0).all():
+        return points
+    kept, (x, y) = [0], points[0]
+    for index in range(1, len(points) - 1):
+        dx, dy = points[index, 0] - x, points[index, 1] - y
+        if dx * dx + dy * dy >= 1.0:
+            kept.append(index)
+            x, y = points[index]
+    kept.append(len(points) - 1)
+    return points[kept]
 
-    Each stroke is a polyline of the brush's width with a disc at every point, which gives the round
-    caps and joins of the page's canvas (lineCap = lineJoin = "round"); a single point is a dot.
-    """
-    picture = Image.new("L", (drawing.width, drawing.height), 255)
-    draw = ImageDraw.Draw(picture)
-    brush = drawing.brush
-    radius = brush / 2
+
+def _segments(drawing: Drawing) -> np.ndarray:
+    """(S, 4) float64 segments [ax, ay, bx, by] in raster pixels; a one-point stroke is a segment of length 0."""
+    scale = drawing.scale
+    parts = []
     for stroke in drawing.strokes:
-        points = [tuple(p) for p in stroke.tolist()]
-        if len(points) > 1:
-            draw.line(points, fill=0, width=max(1, round(brush)))
-        for x, y in points:
-            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=0)
-    return picture
+        points = _kept(stroke * scale)  # (N, 2)
+        if len(points) == 1:
+            parts.append(np.concatenate([points, points], axis=1))
+        else:
+            parts.append(np.concatenate([points[:-1], points[1:]], axis=1))
+    return np.concatenate(parts) if parts else np.zeros((0, 4))
+
+
+def ink_rows(drawing: Drawing) -> int:
+    """How many (segment, raster row) pairs rasterize() visits: the measure of its work, bounded by MAX_INK_ROWS."""
+    segments = _segments(drawing)
+    radius = drawing.brush * drawing.scale / 2
+    top = np.maximum(np.ceil(np.minimum(segments[:, 1], segments[:, 3]) - radius - 0.5), 0)
+    bottom = np.floor(np.maximum(segments[:, 1], segments[:, 3]) + radius - 0.5)
+    return int(np.maximum(bottom - top + 1, 0).sum())
+
+
+def rasterize(drawing: Drawing) -> np.ndarray:
+    """Drawing -> (h, w) bool ink, w x h = the canvas times drawing.scale (rounded): pixel (row j, column i)
+    is ink when its centre (i + 0.5, j + 0.5) lies within the brush's radius of a segment.
+
+    For each segment and each row its brush reaches, the ink is one interval of x (the intersection of the
+    row's centre line with a capsule, which is convex): the union of the two end discs and the band along
+    the segment, in closed form. Raises ValueError past MAX_INK_ROWS.
+    """
+    scale = drawing.scale
+    width, height = math.floor(drawing.width * scale + 0.5), math.floor(drawing.height * scale + 0.5)
+    radius = drawing.brush * scale / 2
+    segments = _segments(drawing)
+    rows = ink_rows(drawing)
+    if rows > MAX_INK_ROWS:
+        raise ValueError(f"too much ink to draw ({rows:,} rows of strokes; at most {MAX_INK_ROWS:,}): "
+                         "fewer or shorter strokes, please")
+    ax, ay, bx, by = segments.T  # (S,) each
+    top = np.maximum(np.ceil(np.minimum(ay, by) - radius - 0.5), 0)
+    bottom = np.minimum(np.floor(np.maximum(ay, by) + radius - 0.5), height - 1)
+    count = np.maximum(bottom - top + 1, 0).astype(np.int64)  # rows each segment covers
+    segment = np.repeat(np.arange(len(segments)), count)  # (R,): one entry per (segment, row)
+    row = top[segment] + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))
+    ax, ay, bx, by = ax[segment], ay[segment], bx[segment], by[segment]
+    y = row + 0.5  # the row's centre line
+    low, high = _interval(ax, ay, bx, by, y, radius)
+    first = np.maximum(np.ceil(low - 0.5), 0)  # pixel i is ink when low <= i + 0.5 <= high
+    last = np.minimum(np.floor(high - 0.5), width - 1)
+    keep = first <= last
+    row, first, last = row[keep].astype(np.int64), first[keep].astype(np.int64), last[keep].astype(np.int64)
+    # Mark each interval's start and the pixel after its end, count along the row: ink where the count is > 0.
+    stride = width + 1
+    marks = np.bincount(row * stride + first, minlength=height * stride).astype(np.int32)
+    marks -= np.bincount(row * stride + last + 1, minlength=height * stride).astype(np.int32)
+    return (np.cumsum(marks.reshape(height, stride), axis=1)[:, :width] > 0)
+
+
+def _interval(ax, ay, bx, by, y, r):
+    """x-interval [low, high] where the line at height y meets the capsule of radius r around segment a-b
+    (low > high: it does not). Arrays of equal shape; web/engine.js `interval` is the same arithmetic."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low, high = np.full(y.shape, np.inf), np.full(y.shape, -np.inf)
+        for cx, cy in ((ax, ay), (bx, by)):  # the end discs
+            dy = y - cy
+            inside = dy * dy <= r * r
+            half = np.sqrt(np.where(inside, r * r - dy * dy, 0.0))
+            low = np.where(inside, np.minimum(low, cx - half), low)
+            high = np.where(inside, np.maximum(high, cx + half), high)
+        dx, dy = bx - ax, by - ay
+        length = np.sqrt(dx * dx + dy * dy)
+        # The band: points whose distance to the segment's line is <= r (|dx (y - ay) - dy (x - ax)| <= r L)
+        # and whose projection falls on the segment (0 <= dx (x - ax) + dy (y - ay) <= L^2).
+        across = dx * (y - ay)
+        p0, p1 = (across - r * length) / dy, (across + r * length) / dy
+        band_low = np.where(dy != 0, ax + np.minimum(p0, p1), -np.inf)
+        band_high = np.where(dy != 0, ax + np.maximum(p0, p1), np.inf)
+        flat = (dy == 0) & (np.abs(y - ay) > r)  # a horizontal segment's band misses rows farther than r
+        along = dy * (y - ay)
+        q0, q1 = (0.0 - along) / dx, (length * length - along) / dx
+        band_low = np.where(dx != 0, np.maximum(band_low, ax + np.minimum(q0, q1)), band_low)
+        band_high = np.where(dx != 0, np.minimum(band_high, ax + np.maximum(q0, q1)), band_high)
+        upright = (dx == 0) & ((along < 0) | (along > length * length))  # a vertical one: rows beyond its ends
+        band = (length > 0) & ~flat & ~upright & (band_low <= band_high)
+        low = np.where(band, np.minimum(low, band_low), low)
+        high = np.where(band, np.maximum(high, band_high), high)
+    return low, high
+
+
+def render_drawing(drawing: Drawing) -> Image.Image:
+    """Drawing -> grayscale picture of rasterize()'s ink, black (0) on white (255), at drawing.scale of the canvas."""
+    return Image.fromarray(np.where(rasterize(drawing), 0, 255).astype(np.uint8), mode="L")

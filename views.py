@@ -24,7 +24,6 @@ CELL = 12  # pixels per image row / heatmap cell in the labelled reading view (A
 # A few anchors of matplotlib's viridis (dark = 0, yellow = 1), for probabilities
 _VIRIDIS = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], np.float32)
 MARK = (230, 90, 0)  # orange: settling marks and the current row
-BLUE, ORANGE = "#3b528b", "#e65a00"  # the two reading directions in charts (viridis blue; the marks' orange)
 
 
 def viridis(values: np.ndarray) -> np.ndarray:
@@ -69,13 +68,16 @@ def states_image(states: np.ndarray, row_height: int = 4, levels: int | None = N
     return heatmap.repeat(row_height, axis=0)
 
 
-def settling_rows(reading: dict[str, np.ndarray]) -> tuple[int, int]:
-    """1-based rows where each reading direction makes up its mind for good.
+def settling_rows(reading: dict[str, np.ndarray]) -> tuple[int | None, int | None]:
+    """1-based rows where each reading direction makes up its mind for good (web/render.js: settlingRows).
 
     Top-down: the first t such that reading rows 1..t' gives the final answer with more than half
     the probability for every t' >= t. Bottom-up: the last t such that rows t'..28 do for every t' <= t.
+    (None, None) when even the whole image gives no digit more than half: neither direction ever settles.
     """
     final = reading["top_down"][-1].argmax()
+    if reading["top_down"][-1][final] <= 0.5:
+        return None, None
     sure_down = reading["top_down"][:, final] > 0.5  # (28,) bool
     sure_up = reading["bottom_up"][:, final] > 0.5
     unsure_down, unsure_up = np.nonzero(~sure_down)[0], np.nonzero(~sure_up)[0]
@@ -101,6 +103,8 @@ def row_belief(reading: dict[str, np.ndarray], row: int) -> str:
 def settling_sentence(reading: dict[str, np.ndarray]) -> str:
     """Where each direction makes up its mind, in words (the orange marks)."""
     settle_down, settle_up = settling_rows(reading)
+    if settle_down is None:
+        return "Neither direction makes up its mind: even all 28 rows give no digit more than half."
     final = int(reading["top_down"][-1].argmax())
     return f"Top-down it makes up its mind on {final} at row {settle_down}; bottom-up at row {settle_up} (orange marks)."
 
@@ -110,13 +114,16 @@ def row_caption(reading: dict[str, np.ndarray], row: int) -> str:
     return f"{row_belief(reading, row)} {settling_sentence(reading)}"
 
 
-def spoken_summary(reading: dict[str, np.ndarray]) -> str:
+def spoken_summary(reading: dict, not_a_digit: bool = False) -> str:
     """One sentence for a screen reader: 'Reads 7, 97%; top-down sure from row 10, bottom-up from row 12.'"""
     probs = reading["top_down"][-1]
     best = int(probs.argmax())
     settle_down, settle_up = settling_rows(reading)
-    return (f"Reads {best}, {100 * probs[best]:.0f}%; top-down sure from row {settle_down}, "
-            f"bottom-up from row {settle_up}.")
+    said = f"Not a digit (best guess {best}, {100 * probs[best]:.0f}%)" if not_a_digit else \
+        f"Reads {best}, {100 * probs[best]:.0f}%"
+    if settle_down is None:
+        return f"{said}; neither direction is ever sure."
+    return f"{said}; top-down sure from row {settle_down}, bottom-up from row {settle_up}."
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,67 +170,13 @@ def reading_image(digit: np.ndarray, reading: dict[str, np.ndarray], row: int) -
     draw = ImageDraw.Draw(canvas)
     settle_down, settle_up = settling_rows(reading)
     for x0, settle in ((_X_DOWN, settle_down), (_X_UP, settle_up)):  # a marker where each direction settles
+        if settle is None:
+            continue
         y = _TOP + (settle - 1) * CELL + CELL // 2
         draw.polygon([(x0 - 8, y - 4), (x0 - 2, y), (x0 - 8, y + 4)], fill=MARK)
     y = _TOP + (row - 1) * CELL
     draw.rectangle([_X_INPUT - 2, y - 1, _X_UP + 10 * CELL + 1, y + CELL], outline=MARK, width=2)
     return canvas
-
-
-# ---------------------------------------------------------------------------------------------
-# Charts aligned with the 28 rows (row 1 at the top), as SVG: crisp on a projector at any size.
-
-SVG_ROW = 10  # SVG units per image row; the charts are 28 rows tall, like the model input beside them
-
-
-def _svg(width: int, body: str, label: str) -> str:
-    return (f'<svg viewBox="0 0 {width} {28 * SVG_ROW}" preserveAspectRatio="none" role="img" '
-            f'aria-label="{label}" xmlns="http://www.w3.org/2000/svg">{body}</svg>')
-
-
-def belief_svg(reading: dict[str, np.ndarray]) -> str:
-    """The probability of the final answer after reading rows 1..t (top-down, blue) and rows t..28
-    (bottom-up, orange), for t = 1..28 down the rows; a dot on the row where each direction settles."""
-    final = int(reading["top_down"][-1].argmax())
-    settle_down, settle_up = settling_rows(reading)
-    width = 100  # probability 0..1 across
-    y = (np.arange(28) + 0.5) * SVG_ROW
-
-    def line(probs: np.ndarray, colour: str) -> str:
-        points = " ".join(f"{100 * p:.1f},{row_y:.1f}" for p, row_y in zip(probs, y))
-        return (f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="3" '
-                f'vector-effect="non-scaling-stroke" stroke-linejoin="round"/>')
-
-    down, up = reading["top_down"][:, final], reading["bottom_up"][:, final]
-    grid = "".join(f'<line x1="{x}" y1="0" x2="{x}" y2="{28 * SVG_ROW}" stroke="#ccc" stroke-width="1" '
-                   f'vector-effect="non-scaling-stroke"/>' for x in (0, 50, 100))
-    dots = (f'<circle cx="{100 * down[settle_down - 1]:.1f}" cy="{y[settle_down - 1]:.1f}" r="4" fill="{BLUE}"/>'
-            f'<circle cx="{100 * up[settle_up - 1]:.1f}" cy="{y[settle_up - 1]:.1f}" r="4" fill="{ORANGE}"/>')
-    label = (f"Probability of {final}: top-down reaches it at row {settle_down}, bottom-up at row {settle_up}")
-    return _svg(width, grid + line(down, BLUE) + line(up, ORANGE) + dots, label)
-
-
-def importance_scale(importance: dict) -> float:
-    """The importance chart's full width, in probability: the largest drop rounded up to 0.05, 0.1, 0.2, 0.5
-    or 1 (one row alone rarely costs a sure answer much; a fixed 0..1 axis would show nothing)."""
-    largest = float(np.abs(importance["drop"]).max())
-    return next(scale for scale in (0.05, 0.1, 0.2, 0.5, 1.0) if largest <= scale)
-
-
-def importance_svg(importance: dict) -> str:
-    """Bars down the rows: how much the probability of the answer drops when that row alone is blanked
-    (orange; grey where blanking the row makes the model surer), on an axis 0..importance_scale()."""
-    scale = importance_scale(importance)
-    bars = []
-    for row, drop in enumerate(importance["drop"]):
-        length = 100 * abs(float(drop)) / scale
-        if length >= 0.5:
-            colour = ORANGE if drop > 0 else "#8a8a8a"  # grey: blanking the row makes the model surer
-            bars.append(f'<rect x="0" y="{row * SVG_ROW + 1}" width="{length:.1f}" height="{SVG_ROW - 2}" fill="{colour}"/>')
-    top = int(np.argmax(importance["drop"])) + 1
-    label = f"Blanking row {top} costs the answer {importance['answer']} the most probability"
-    axis = f'<line x1="0" y1="0" x2="0" y2="{28 * SVG_ROW}" stroke="#888" stroke-width="1" vector-effect="non-scaling-stroke"/>'
-    return _svg(100, axis + "".join(bars), label)
 
 
 def _wrapped(text: str, width: int, face: ImageFont.FreeTypeFont) -> list[str]:

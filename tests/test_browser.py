@@ -1,28 +1,29 @@
-"""A real browser on `python demo.py`: draw with the mouse and a finger, readings while the pen moves, Undo,
-Clear, the gallery, the row walk, presenter keys, nothing requested from elsewhere (Playwright + Debian
-Chromium; one server and one browser for the module).
+"""A real browser on `python demo.py`: the page reads the drawing itself while the pen moves (no request), the
+server's reading replaces it when the pen lifts and agrees with it; Undo, Clear, numbers, the gallery, the row
+walk, presenter keys, a finger on a phone, and nothing requested from elsewhere (Playwright + Debian Chromium;
+one server and one browser for the module).
 
-Set SCREENSHOT=path/to/file.png to keep a screenshot of the page with a drawn digit.
-Timings (pen-up -> answer, readings per second) are printed by `python -m bench.latency`, not asserted here.
+Set SCREENSHOT=path/to/file.png to keep a screenshot of the page with a drawn number.
+Timings (readings per second, frame time, pen-up -> answer) are printed by `python -m bench.latency`.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from harness import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    FOUR,
     ONE,
     SEVEN,
     ZERO,
     draw,
     draw_with_finger,
-    drawing_area,
     prediction_text,
     start_server,
 )
@@ -32,8 +33,9 @@ if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} missing: .ci/run installs Debian's chromium", pytrace=False)
     pytest.skip(f"{CHROMIUM} not installed (apt-get install -y chromium)", allow_module_level=True)
 
-POINTS_SHOWN = "() => { const r = document.querySelector('#reading .reading'); return r ? r.dataset.points : null; }"
-POINTS_SENT = "() => document.querySelector('#sketchpad canvas').dataset.points"
+POINTS_SHOWN = "() => document.querySelector('#reading .reading').dataset.points"
+POINTS_DRAWN = "() => String(bilstm.pad.points())"
+FROM = "() => document.querySelector('#reading .reading').dataset.from"
 
 
 @pytest.fixture(scope="module")
@@ -52,15 +54,17 @@ def browser():
         chromium.close()
 
 
-def open_page(browser, url, phone: bool = False):
-    context = browser.new_context(viewport={"width": 430, "height": 900} if phone else {"width": 1280, "height": 900},
-                                  has_touch=phone, is_mobile=phone, device_scale_factor=2 if phone else 1)
+def open_page(browser, url, width: int = 1280, height: int = 900, phone: bool = False):
+    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=phone, is_mobile=phone,
+                                  device_scale_factor=2 if phone else 1, accept_downloads=True)
     page = context.new_page()
     requested = []
-    page.on("request", lambda request: requested.append(request.url))
+    page.on("request", lambda request: requested.append((request.method, request.url)))
     page.goto(url)
-    page.locator("#sketchpad canvas").wait_for()
-    page.wait_for_function("() => document.querySelector('#reading .reading') !== null")
+    page.wait_for_function("() => window.bilstm && document.querySelector('#reading .reading')")
+    page.evaluate("() => document.fonts.ready")  # the layout settles once the fonts are in (the canvas moves)
+    page.wait_for_function("""() => new Promise(done => { const box = () => JSON.stringify(document.querySelector('#sketchpad canvas').getBoundingClientRect());
+        const before = box(); setTimeout(() => done(box() === before), 200); })""")
     return page, requested
 
 
@@ -71,9 +75,10 @@ def wait_for_answer(page, expected: str, timeout: float = 15.0) -> str:
     return prediction_text(page)
 
 
-def wait_for_whole_drawing(page) -> None:
-    """Until the reading on the page is of every point the canvas has sent."""
-    page.wait_for_function(f"() => ({POINTS_SHOWN})() === ({POINTS_SENT})()", timeout=15_000)
+def wait_for_server(page) -> None:
+    """Until the page shows the server's reading of everything drawn so far."""
+    page.wait_for_function(f"() => ({FROM})() === 'server' && ({POINTS_SHOWN})() === ({POINTS_DRAWN})()",
+                           timeout=15_000)
 
 
 def canvas_ink(page) -> int:
@@ -86,33 +91,41 @@ def caption(page) -> str:
     return page.locator("#row-caption").inner_text()
 
 
-def test_draw_live_undo_clear_gallery_walk(server, browser, tmp_path):
+def posts(requested: list) -> list[str]:
+    return [url for method, url in requested if method == "POST"]
+
+
+def test_reads_while_drawing_with_no_request_then_the_server_agrees(server, browser):
     page, requested = open_page(browser, server)
     assert prediction_text(page) == "" and "Draw a digit" in page.locator("#status").inner_text()
 
-    # One slow stroke: readings arrive while the pen is still down (no tool picked first).
-    left, top, size = drawing_area(page)
-    page.evaluate(f"""() => {{ window.seenWhileDown = new Set();
-        window.watcher = setInterval(() => {{ const p = ({POINTS_SHOWN})(); if (p) window.seenWhileDown.add(p); }}, 5); }}""")
-    page.mouse.move(left + 0.5 * size, top + 0.15 * size)
+    # One slow stroke: the answer changes while the pen is down, and nothing is sent until it lifts.
+    left, top, width, height = (lambda b: (b["x"], b["y"], b["width"], b["height"]))(page.locator("#sketchpad canvas").bounding_box())
+    page.mouse.move(left + 0.5 * width, top + 0.15 * height)
     page.mouse.down()
+    sent_before, local_before = len(posts(requested)), page.evaluate("() => bilstm.stats.local")
     for i in range(1, 31):
-        page.mouse.move(left + 0.5 * size, top + (0.15 + 0.7 * i / 30) * size)
+        page.mouse.move(left + 0.5 * width, top + (0.15 + 0.7 * i / 30) * height)
         page.wait_for_timeout(30)
-    page.evaluate("() => clearInterval(window.watcher)")
-    seen_while_down = page.evaluate("() => window.seenWhileDown.size")
+    assert page.evaluate("() => bilstm.stats.local") - local_before >= 10  # a reading per frame the pen moved
+    assert posts(requested)[sent_before:] == []  # no request while the pen moves
+    assert page.evaluate(FROM) == "engine" and prediction_text(page) == "1"
+    local = page.evaluate("() => bilstm.state().answer")
     page.mouse.up()
-    assert seen_while_down >= 2, "readings should reach the page while the pen moves"
-    assert wait_for_answer(page, "1") == "1"
-    wait_for_whole_drawing(page)
+    wait_for_server(page)
+    joins = [url for url in posts(requested)[sent_before:] if "queue/join" in url]
+    assert len(joins) == 1  # the finished drawing, once
+    server_answer = page.evaluate("() => bilstm.state().answer")
+    assert server_answer["digit"] == local["digit"] == "1" and server_answer["seq"] == page.evaluate("() => bilstm.state().seq")
+    np.testing.assert_allclose(server_answer["probs"], local["probs"], atol=1e-4)  # the browser and the server agree
 
     # Undo removes the last stroke: a bar across the 1, then Undo gives back the reading of the 1 alone.
-    points_of_one = page.evaluate(POINTS_SENT)
+    points_of_one = page.evaluate(POINTS_DRAWN)
     draw(page, [[(0.2, 0.5), (0.8, 0.5)]])
-    page.wait_for_function(f"() => ({POINTS_SENT})() !== '{points_of_one}'")
-    wait_for_whole_drawing(page)
+    wait_for_server(page)
     page.locator("#undo").click()
     page.wait_for_function(f"() => ({POINTS_SHOWN})() === '{points_of_one}'")
+    wait_for_server(page)
     assert wait_for_answer(page, "1") == "1"
 
     page.locator("#clear").click()  # everything back to the prompt
@@ -121,12 +134,9 @@ def test_draw_live_undo_clear_gallery_walk(server, browser, tmp_path):
 
     draw(page, SEVEN)
     assert wait_for_answer(page, "7") == "7"
-    wait_for_whole_drawing(page)
-    assert page.locator("#model-input img").count() == 1 and page.locator("#hidden-states img").count() == 1
-    shot = tmp_path / "page.png"
-    page.screenshot(path=str(shot), full_page=True)
-    if os.environ.get("SCREENSHOT"):
-        shutil.copy(shot, os.environ["SCREENSHOT"])
+    wait_for_server(page)
+    for selector in ("#model-input canvas", "#row-reading canvas", "#hidden-states canvas", "#belief-curves svg", "#row-importance svg"):
+        assert page.locator(selector).first.is_visible(), selector
 
     # The row walk runs in the browser: Play steps the rows without a single request.
     before = len(requested)
@@ -134,62 +144,87 @@ def test_draw_live_undo_clear_gallery_walk(server, browser, tmp_path):
     for row in (2, 5):
         page.wait_for_function("row => document.querySelector('#row-caption').textContent.startsWith(`Row ${row}.`)",
                                arg=row, timeout=10_000)
-    band = page.locator("#sketchpad .band")
-    assert band.is_visible()  # the band of the drawing that became this row is marked on the canvas
+    assert page.locator("#sketchpad .band").is_visible()  # the band of the drawing that became this row
     assert len(requested) == before
 
-    # Drawing during Play ends the walk: no row of the 7 is shown after the new reading.
-    draw(page, [[(0.1, 0.9), (0.9, 0.9)]])
-    wait_for_whole_drawing(page)
-    page.wait_for_timeout(800)  # two Play steps' time: nothing may move on
+    # Drawing during Play ends the walk: the new reading is shown at row 28, and nothing moves on.
+    draw(page, [[(0.1, 0.9), (0.45, 0.9)]])
+    wait_for_server(page)
+    page.wait_for_timeout(800)  # two Play steps' time
     assert caption(page).startswith("Row 28.") and page.locator("#play").inner_text() == "Play"
     assert page.locator("#row-slider").input_value() == "28"
 
-    # A gallery digit: read through the same pipeline, and the canvas is cleared for it.
-    page.locator(".gallery-item img[src*='digit2_']").first.click()
+    # A gallery digit: read here at once and by the server, and the canvas is cleared for it.
+    page.locator("#gallery button[data-name^='digit2_']").first.click()
     assert wait_for_answer(page, "2") == "2"
-    page.wait_for_function("() => document.querySelector('#reading .reading').dataset.points === ''")
-    assert canvas_ink(page) == 0
+    page.wait_for_function(f"() => ({FROM})() === 'server'")
+    assert page.evaluate(POINTS_SHOWN) == "" and canvas_ink(page) == 0
 
     # The slider shows any row at once, in the browser.
     page.locator("#row-slider").fill("12")
     assert caption(page).startswith("Row 12.")
 
     # Offline by default: everything the page loaded came from the app itself (no CDN, fonts, analytics).
-    elsewhere = [u for u in requested if not u.startswith((server, "data:", "blob:"))]
+    elsewhere = [url for _, url in requested if not url.startswith((server, "data:", "blob:"))]
     assert requested and not elsewhere, elsewhere
+    assert page.evaluate("() => bilstm.stats.engine") == "webassembly"
+    page.context.close()
+
+
+def test_a_number_is_read_digit_by_digit_and_any_digit_can_be_walked(server, browser):
+    page, _ = open_page(browser, server)
+    draw(page, [[(x * 0.5 + 0.05, y) for x, y in stroke] for stroke in SEVEN])  # the drawing area is 2:1
+    draw(page, [[(x * 0.5 + 0.45, y) for x, y in stroke] for stroke in FOUR])
+    assert wait_for_answer(page, "74") == "74"
+    wait_for_server(page)
+    assert page.locator("#sketchpad .digit-box").count() == 2 and page.locator("#number .digit-pick").count() == 2
+    assert page.locator("#number [aria-pressed=true]").inner_text() == "4"  # the digit drawn last is walked
+    page.locator("#number .digit-pick").first.click()  # walk the 7 instead
+    page.wait_for_function("() => document.querySelector('#number [aria-pressed=true]').textContent === '7'")
+    wait_for_server(page)
+    assert page.evaluate("() => bilstm.state().reading.digit") == "7"
+    assert "digit 1 of 2" in page.locator("#probabilities figcaption").inner_text()
+    page.keyboard.press("]")  # the next digit, by key
+    page.wait_for_function("() => document.querySelector('#number [aria-pressed=true]').textContent === '4'")
+    if os.environ.get("SCREENSHOT"):
+        page.keyboard.press("Home")
+        for _ in range(11):
+            page.keyboard.press("ArrowRight")
+        page.screenshot(path=os.environ["SCREENSHOT"])
     page.context.close()
 
 
 def test_draw_with_a_finger_on_a_phone(server, browser):
-    page, _ = open_page(browser, server, phone=True)
+    page, _ = open_page(browser, server, width=390, height=844, phone=True)
     page.evaluate("() => window.scrollTo(0, 0)")
-    draw_with_finger(page, ZERO)
+    draw_with_finger(page, [[(0.3 + 0.4 * x, y) for x, y in stroke] for stroke in ZERO])
     assert wait_for_answer(page, "0") == "0"
     assert page.evaluate("() => window.scrollY") == 0  # drawing does not scroll the page
-    # on a narrow screen the answer comes right after the canvas
-    answer_top = page.locator("#prediction").bounding_box()["y"]
-    assert answer_top < page.locator("#model-input").bounding_box()["y"]
-    assert answer_top < page.locator("#upload").bounding_box()["y"]
-    draw_with_finger(page, ONE)  # a second stroke over the 0
-    wait_for_whole_drawing(page)
+    # the canvas, the answer (digit and confidence) and the softmax on one screen, without scrolling
+    for selector in ("#sketchpad canvas", "#prediction h2", "#prediction .confidence", "#probabilities .bars"):
+        box = page.locator(selector).bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 844 and box["x"] + box["width"] <= 390, selector
+    assert page.locator("#model-input").bounding_box()["y"] < 844 + 400  # a glimpse of the reading within reach
+    assert not page.locator("#keys").is_visible()  # no keyboard on a phone: no keyboard hint
+    assert page.locator("#title").bounding_box()["height"] < 60  # a compact title
+    draw_with_finger(page, [[(0.3 + 0.4 * x, y) for x, y in stroke] for stroke in ONE])  # a second stroke
+    wait_for_server(page)
+    if os.environ.get("PHONE_SCREENSHOT"):
+        page.screenshot(path=os.environ["PHONE_SCREENSHOT"])
     page.context.close()
 
 
 def test_presenter_keys_projector_layout_and_gif(server, browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 720}, accept_downloads=True)
-    page = context.new_page()
-    page.goto(server)
-    page.locator("#sketchpad canvas").wait_for()
+    page, _ = open_page(browser, server, width=1280, height=720)
     # at 1280x720 the canvas, the answer and the row view are on screen without scrolling
     for selector in ("#sketchpad canvas", "#prediction", "#row-reading", "#row-slider", "#play"):
         box = page.locator(selector).bounding_box()
         assert box["y"] >= 0 and box["y"] + box["height"] <= 720 and box["x"] + box["width"] <= 1280, selector
     assert "Space" in page.locator("#keys").inner_text()  # the one-line hint
 
-    draw(page, ONE)
+    draw(page, [[(0.5 * x + 0.25, y) for x, y in stroke] for stroke in ONE])
     assert wait_for_answer(page, "1") == "1"
-    wait_for_whole_drawing(page)
+    wait_for_server(page)
     page.keyboard.press("Home")
     assert caption(page).startswith("Row 1.")
     page.keyboard.press("ArrowRight")
@@ -207,13 +242,13 @@ def test_presenter_keys_projector_layout_and_gif(server, browser):
     page.wait_for_timeout(800)
     assert caption(page)[:7] == paused_at and page.locator("#play").inner_text() == "Play"
 
-    points_of_one = page.evaluate(POINTS_SENT)
-    draw(page, [[(0.2, 0.5), (0.8, 0.5)]])
-    page.wait_for_function(f"() => ({POINTS_SENT})() !== '{points_of_one}'")
+    points_of_one = page.evaluate(POINTS_DRAWN)
+    draw(page, [[(0.35, 0.5), (0.65, 0.5)]])
+    page.wait_for_function(f"() => ({POINTS_DRAWN})() !== '{points_of_one}'")
     page.keyboard.press("u")  # U undoes the last stroke
     page.wait_for_function(f"() => ({POINTS_SHOWN})() === '{points_of_one}'")
-    draw(page, [[(0.2, 0.5), (0.8, 0.5)]])
-    page.wait_for_function(f"() => ({POINTS_SENT})() !== '{points_of_one}'")
+    draw(page, [[(0.35, 0.5), (0.65, 0.5)]])
+    page.wait_for_function(f"() => ({POINTS_DRAWN})() !== '{points_of_one}'")
     page.keyboard.press("Control+z")  # so does Ctrl+Z
     page.wait_for_function(f"() => ({POINTS_SHOWN})() === '{points_of_one}'")
 
@@ -223,7 +258,7 @@ def test_presenter_keys_projector_layout_and_gif(server, browser):
     page.locator("#typing").focus()
     page.keyboard.type("cu ")
     page.wait_for_timeout(300)
-    assert canvas_ink(page) > 0 and page.evaluate(POINTS_SENT) == points_of_one
+    assert canvas_ink(page) > 0 and page.evaluate(POINTS_DRAWN) == points_of_one
     page.evaluate("() => document.querySelector('#typing').remove()")
 
     # every control is reached by keyboard with a visible focus ring
@@ -231,13 +266,26 @@ def test_presenter_keys_projector_layout_and_gif(server, browser):
     assert page.evaluate("() => getComputedStyle(document.querySelector('#play')).outlineStyle") != "none"
 
     # the GIF of the row walk, for slides
+    wait_for_server(page)
     with page.expect_download(timeout=20_000) as download:
         page.locator("#export-gif").click()
-    path = download.value.path()
     from PIL import Image
 
-    with Image.open(path) as gif:
+    with Image.open(download.value.path()) as gif:
         assert gif.n_frames == 28
     page.keyboard.press("c")  # C clears
     page.wait_for_function("() => document.querySelector('#prediction [data-testid=label-output-value]').textContent.trim() === ''")
-    context.close()
+    page.context.close()
+
+
+def test_the_compare_toggle_shows_the_tutorial_s_model_beside_ours(server, browser):
+    page, _ = open_page(browser, server)
+    draw(page, [[(0.5 * x + 0.25, y) for x, y in stroke] for stroke in SEVEN])
+    wait_for_server(page)
+    page.locator("#compare input").check()
+    page.wait_for_function("() => !document.querySelector('#tutorial-prediction').hidden")
+    assert page.locator("#tutorial-reading").is_visible() and "output[:, -1, :]" in page.locator("#tutorial-reading p").inner_text()
+    assert page.locator("#prediction .title").inner_text() == "Ours reads"
+    page.locator("#compare input").uncheck()
+    page.wait_for_function("() => document.querySelector('#tutorial-prediction').hidden")
+    page.context.close()

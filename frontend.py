@@ -1,0 +1,104 @@
+"""The page's front end, handed to the Gradio app (demo.py) and to the static build (build_static.py).
+
+    from frontend import browser_model, model_script
+    model_script(load_model())      # "window.BILSTM_MODEL = {...};": weights and constants for web/engine.js
+
+The page itself lives in web/: HTML fragments, the stylesheet and the scripts (engine.js reads, render.js
+draws the reading views from numbers, canvas.js is the drawing surface). This module only reads them and
+hands them on, with the numbers that must be the same in Python and in the browser, defined once here or in
+the module that owns them (strokes.py, model.py) and never copied into JavaScript by hand.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+
+import model as model_module
+import strokes
+from model import BiLSTM
+
+WEB = Path(__file__).resolve().parent / "web"
+
+
+def engine_constants() -> dict:
+    """What web/engine.js needs to preprocess exactly as model.py and strokes.py do."""
+    return {"max_raster": strokes.MAX_RASTER, "brush_fraction": strokes.BRUSH_FRACTION,
+            "max_ink_rows": strokes.MAX_INK_ROWS, "max_side": model_module.MAX_SIDE,
+            "ink_floor": model_module.INK_FLOOR, "speck": model_module.SPECK}
+
+
+def browser_model(model: BiLSTM, sha256: str) -> dict:
+    """The model as web/engine.js loads it: every tensor of the state_dict as little-endian float32 in one
+    base64 string (198 KB of weights -> 264 KB of text), where each tensor starts, the normalisation, the
+    "not a digit" rule, the preprocessing constants, and the sha256 of the checkpoint it came from."""
+    if model.readout != "final_states" or model.layers != 1 or not model.normalize:
+        raise ValueError("the browser engine reads one-layer BiLSTMs with the final-states readout only")
+    tensors, chunks, offset = {}, [], 0
+    for name, value in model.state_dict().items():
+        array = value.detach().cpu().numpy().astype("<f4").ravel()
+        tensors[name] = [offset, int(array.size)]
+        chunks.append(array)
+        offset += array.size
+    data = np.concatenate(chunks).tobytes()
+    return {"format": 1, "sha256": sha256, "hidden": model.hidden, "mean": model_module.MNIST_MEAN,
+            "std": model_module.MNIST_STD, "not_a_digit": getattr(model, "not_a_digit", None),
+            "constants": engine_constants(), "tensors": tensors, "data": base64.b64encode(data).decode("ascii")}
+
+
+def model_script(model: BiLSTM, sha256: str) -> str:
+    """browser_model() as a script that sets window.BILSTM_MODEL (a <script src> works from file:// too)."""
+    return "window.BILSTM_MODEL = " + json.dumps(browser_model(model, sha256), separators=(",", ":")) + ";\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# The page: fragments, scripts and styles from web/, and the constants the scripts need.
+
+CANVAS_WIDTH, CANVAS_HEIGHT = 560, 280  # canvas pixels (CSS scales it): 2:1, room for a number of a few digits
+MIN_STEP = 2  # canvas pixels of pen travel between the points kept (a digit is 100-300 points)
+SCRIPTS = ("kernel.js", "engine.js", "render.js", "canvas.js", "page.js")  # in the order they load
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+
+
+def page_config() -> dict:
+    """The constants web/canvas.js and web/page.js need, from where they are defined."""
+    return {"canvas_width": CANVAS_WIDTH, "canvas_height": CANVAS_HEIGHT, "brush_fraction": strokes.BRUSH_FRACTION,
+            "min_step": MIN_STEP, "max_points": strokes.MAX_POINTS, "max_strokes": strokes.MAX_STROKES}
+
+
+def fragment(name: str) -> str:
+    """web/<name>.html: a part of the page, static markup that the scripts fill in."""
+    return (WEB / f"{name}.html").read_text()
+
+
+def stylesheet() -> str:
+    return (WEB / "app.css").read_text()
+
+
+def script(name: str) -> str:
+    return (WEB / name).read_text()
+
+
+def examples() -> list[Path]:
+    """The gallery: 20 real MNIST test digits (the first two of each class)."""
+    return sorted(EXAMPLES.glob("*.png"))
+
+
+def gallery_html() -> str:
+    """The gallery as buttons with the digits inline (data URIs, 300 bytes each): no file to serve or fetch."""
+    buttons = []
+    for path in examples():
+        digit, test = path.stem.split("_")  # digit7_test0000
+        label = f"MNIST test digit {digit[-1]} (test image {int(test[4:])})"
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        buttons.append(f'<button type="button" data-name="{path.name}" aria-label="{label}" title="{label}">'
+                       f'<img alt="" src="data:image/png;base64,{data}"></button>')
+    return ('<div class="gallery"><p>Real MNIST test digits: click one to read it the same way.</p>'
+            f'<div class="items">{"".join(buttons)}</div></div>')
+
+
+def config_script() -> str:
+    return "window.BILSTM_PAGE = " + json.dumps(page_config()) + ";\n"

@@ -1,0 +1,100 @@
+"""The page's renderer (web/render.js) says and draws what the numbers say (pytest + Playwright + Debian Chromium,
+no server): its captions are views.py's sentences word for word, its heatmap colours are views.viridis, and its
+charts put each row's number where it belongs."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harness import CHROMIUM, CHROMIUM_ARGS, DIGIT_STROKES, ROOT, pen_path
+from model import read_rows, to_mnist
+from strokes import parse_drawing, render_drawing
+from views import row_belief, settling_rows, settling_sentence, spoken_summary, viridis
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} missing: .ci/run installs Debian's chromium", pytrace=False)
+    pytest.skip(f"{CHROMIUM} not installed (apt-get install -y chromium)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def render():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.set_content("<!doctype html><title>render</title>")
+        page.add_script_tag(content=(ROOT / "web" / "render.js").read_text())
+        yield page
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def readings(model, mnist_test) -> list[dict]:
+    """Readings of every kind: MNIST digits, drawn digits, a scribble, and one that never settles."""
+    images, _ = mnist_test
+    digits = [to_mnist(images[i]) for i in range(0, 2000, 50)]
+    digits += [to_mnist(render_drawing(parse_drawing({"width": 280, "height": 280, "strokes": pen_path(strokes)})))
+               for strokes in DIGIT_STROKES.values()]
+    scribble = np.zeros((28, 28), np.float32)
+    scribble[4:24:3, 3:25] = 1.0
+    digits.append(scribble)
+    result = [{key: value for key, value in read_rows(model, digit).items() if key in ("top_down", "bottom_up")}
+              for digit in digits]
+    uniform = np.full((28, 10), 0.1, np.float32)
+    return result + [{"top_down": uniform, "bottom_up": uniform}]
+
+
+def as_json(reading: dict) -> dict:
+    return {key: np.asarray(value, np.float64).tolist() for key, value in reading.items()}
+
+
+def test_captions_are_views_sentences_word_for_word(render, readings):
+    sent = [as_json(r) for r in readings]
+    said = render.evaluate("""rs => rs.map(r => ({rows: Array.from({length: 28}, (_, i) => BiLSTMRender.rowBelief(r, i + 1)),
+        settling: BiLSTMRender.settlingSentence(r), spoken: [BiLSTMRender.spokenSummary(r, false), BiLSTMRender.spokenSummary(r, true)],
+        settle: BiLSTMRender.settlingRows(r)}))""", sent)
+    never = 0
+    for reading, theirs in zip(readings, said):
+        assert theirs["rows"] == [row_belief(reading, row) for row in range(1, 29)]
+        assert theirs["settling"] == settling_sentence(reading)
+        assert theirs["spoken"] == [spoken_summary(reading), spoken_summary(reading, not_a_digit=True)]
+        assert tuple(theirs["settle"]) == settling_rows(reading)
+        never += theirs["settle"] == [None, None]
+    assert never >= 1  # the reading that never settles was among them
+
+
+def test_heatmap_colours_are_views_viridis(render):
+    values = np.linspace(0, 1, 1001).astype(np.float32)
+    theirs = render.evaluate("vs => vs.map(v => BiLSTMRender.viridis(v))", values.astype(float).tolist())
+    np.testing.assert_array_equal(np.array(theirs), viridis(values))
+
+
+def test_charts_put_each_row_s_number_where_it_belongs(render, readings, model):
+    reading = readings[3]
+    final = int(np.asarray(reading["top_down"])[-1].argmax())
+    svg = render.evaluate("r => BiLSTMRender.beliefSvg(r)", as_json(reading))
+    lines = re.findall(r'<polyline points="([^"]+)"', svg)
+    assert len(lines) == 2
+    for line, key in zip(lines, ("top_down", "bottom_up")):
+        xs = [float(point.split(",")[0]) / 100 for point in line.split()]
+        ys = [float(point.split(",")[1]) for point in line.split()]
+        np.testing.assert_allclose(xs, np.asarray(reading[key])[:, final], atol=1e-3)  # row by row
+        np.testing.assert_allclose(ys, (np.arange(28) + 0.5) * 10)  # down the 28 rows
+    down, up = settling_rows(reading)
+    assert f"row {down}" in svg and f"row {up}" in svg
+    drop = np.array([0.0] * 28)
+    drop[[3, 9, 20]] = [0.08, -0.02, 0.01]
+    importance = {"answer": 7, "probability": 0.9, "drop": drop.tolist()}
+    scale = render.evaluate("i => BiLSTMRender.importanceScale(i.drop)", importance)
+    assert scale == 0.1  # the largest drop rounded up
+    bars = re.findall(r'<rect x="0" y="([\d.]+)" width="([\d.]+)"[^>]*fill="([^"]+)"',
+                      render.evaluate("i => BiLSTMRender.importanceSvg(i)", importance))
+    assert {int(float(y) // 10): (float(width), colour) for y, width, colour in bars} == {
+        3: (80.0, "#e65a00"), 9: (20.0, "#8a8a8a"), 20: (10.0, "#e65a00")}  # orange: lost; grey: blanking helps

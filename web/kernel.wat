@@ -1,0 +1,116 @@
+;; One LSTM step for a batch of sequences, in WebAssembly SIMD: the source of web/kernel.js (built by
+;; `node web/build_kernel.mjs`), used by web/engine.js when the browser has WebAssembly SIMD.
+;;
+;;   step(w, h, c, gates, index, batch), for b < batch (all addresses in bytes, all numbers float32):
+;;     gates[b] = the input term at index[b]           (W_ih x + b_ih + b_hh of the row this sequence reads)
+;;     gates[b] += h[b] W_hh^T                          (w: W_hh transposed, 64 x 256, k-major)
+;;     i, f, g, o = sigmoid, sigmoid, tanh, sigmoid of the four 64-wide blocks of gates[b]  (PyTorch's order)
+;;     c[b] = f c[b] + i g;   h[b] = o tanh(c[b])
+;;
+;; The product keeps 32 gates of one sequence in 8 registers while k runs over the 64 units, so each weight
+;; and state value is loaded once per 32 multiply-adds. exp is Cephes' expf (range reduction to [-ln2/2,
+;; ln2/2], a degree-5 polynomial, relative error ~1e-7); tanh(x) = 2 sigmoid(2x) - 1. The page's numbers
+;; agree with PyTorch's float32 ones to ~1e-6 (tests/test_engine.py).
+(module
+  (memory (export "memory") 8)
+
+  (func $exp (param $x v128) (result v128)
+    (local $fx v128) (local $z v128) (local $y v128)
+    (local.set $x (f32x4.min (f32x4.max (local.get $x) (f32x4.splat (f32.const -87.3))) (f32x4.splat (f32.const 88.3))))
+    ;; n = floor(x / ln 2 + 1/2); r = x - n ln 2, with ln 2 in two parts for precision
+    (local.set $fx (f32x4.floor (f32x4.add (f32x4.mul (local.get $x) (f32x4.splat (f32.const 1.44269504088896341)))
+                                           (f32x4.splat (f32.const 0.5)))))
+    (local.set $x (f32x4.sub (local.get $x) (f32x4.mul (local.get $fx) (f32x4.splat (f32.const 0.693359375)))))
+    (local.set $x (f32x4.sub (local.get $x) (f32x4.mul (local.get $fx) (f32x4.splat (f32.const -2.12194440e-4)))))
+    (local.set $z (f32x4.mul (local.get $x) (local.get $x)))
+    (local.set $y (f32x4.splat (f32.const 1.9875691500e-4)))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (f32x4.splat (f32.const 1.3981999507e-3))))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (f32x4.splat (f32.const 8.3334519073e-3))))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (f32x4.splat (f32.const 4.1665795894e-2))))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (f32x4.splat (f32.const 1.6666665459e-1))))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (f32x4.splat (f32.const 5.0000001201e-1))))
+    (local.set $y (f32x4.add (f32x4.add (f32x4.mul (local.get $y) (local.get $z)) (local.get $x)) (f32x4.splat (f32.const 1.0))))
+    ;; times 2^n, built in the exponent bits
+    (f32x4.mul (local.get $y)
+      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $fx)) (i32x4.splat (i32.const 127))) (i32.const 23))))
+
+  (func $sigmoid (param $x v128) (result v128)
+    (f32x4.div (f32x4.splat (f32.const 1.0))
+               (f32x4.add (f32x4.splat (f32.const 1.0)) (call $exp (f32x4.neg (local.get $x))))))
+
+  (func $tanh (param $x v128) (result v128)
+    (f32x4.sub (f32x4.mul (f32x4.splat (f32.const 2.0)) (call $sigmoid (f32x4.add (local.get $x) (local.get $x))))
+               (f32x4.splat (f32.const 1.0))))
+
+  (func (export "step") (param $w i32) (param $h i32) (param $c i32) (param $g i32) (param $index i32) (param $batch i32)
+    (local $b i32) (local $j i32) (local $k i32) (local $hp i32) (local $gp i32) (local $wp i32) (local $x v128)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    (local $cp i32) (local $cell v128)
+    (block $done_b (loop $each_b
+      (br_if $done_b (i32.ge_u (local.get $b) (local.get $batch)))
+      ;; gates[b] = the input term (1 KB)
+      (local.set $gp (i32.add (local.get $g) (i32.mul (local.get $b) (i32.const 1024))))
+      (memory.copy (local.get $gp) (i32.load (i32.add (local.get $index) (i32.shl (local.get $b) (i32.const 2))))
+                   (i32.const 1024))
+      ;; gates[b] += h[b] W_hh^T, 32 gates at a time
+      (local.set $j (i32.const 0))
+      (block $done_j (loop $each_j
+        (br_if $done_j (i32.ge_u (local.get $j) (i32.const 1024)))
+        (local.set $gp (i32.add (i32.add (local.get $g) (i32.mul (local.get $b) (i32.const 1024))) (local.get $j)))
+        (local.set $a0 (v128.load offset=0 (local.get $gp)))
+        (local.set $a1 (v128.load offset=16 (local.get $gp)))
+        (local.set $a2 (v128.load offset=32 (local.get $gp)))
+        (local.set $a3 (v128.load offset=48 (local.get $gp)))
+        (local.set $a4 (v128.load offset=64 (local.get $gp)))
+        (local.set $a5 (v128.load offset=80 (local.get $gp)))
+        (local.set $a6 (v128.load offset=96 (local.get $gp)))
+        (local.set $a7 (v128.load offset=112 (local.get $gp)))
+        (local.set $hp (i32.add (local.get $h) (i32.mul (local.get $b) (i32.const 256))))
+        (local.set $wp (i32.add (local.get $w) (local.get $j)))
+        (local.set $k (i32.const 0))
+        (loop $each_k
+          (local.set $x (f32x4.splat (f32.load (local.get $hp))))
+          (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $x) (v128.load offset=0 (local.get $wp)))))
+          (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $x) (v128.load offset=16 (local.get $wp)))))
+          (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $x) (v128.load offset=32 (local.get $wp)))))
+          (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $x) (v128.load offset=48 (local.get $wp)))))
+          (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (local.get $x) (v128.load offset=64 (local.get $wp)))))
+          (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (local.get $x) (v128.load offset=80 (local.get $wp)))))
+          (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (local.get $x) (v128.load offset=96 (local.get $wp)))))
+          (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (local.get $x) (v128.load offset=112 (local.get $wp)))))
+          (local.set $hp (i32.add (local.get $hp) (i32.const 4)))
+          (local.set $wp (i32.add (local.get $wp) (i32.const 1024)))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br_if $each_k (i32.lt_u (local.get $k) (i32.const 64))))
+        (v128.store offset=0 (local.get $gp) (local.get $a0))
+        (v128.store offset=16 (local.get $gp) (local.get $a1))
+        (v128.store offset=32 (local.get $gp) (local.get $a2))
+        (v128.store offset=48 (local.get $gp) (local.get $a3))
+        (v128.store offset=64 (local.get $gp) (local.get $a4))
+        (v128.store offset=80 (local.get $gp) (local.get $a5))
+        (v128.store offset=96 (local.get $gp) (local.get $a6))
+        (v128.store offset=112 (local.get $gp) (local.get $a7))
+        (local.set $j (i32.add (local.get $j) (i32.const 128)))
+        (br $each_j)))
+      ;; the cell and the hidden state, 4 units at a time: gates blocks at +0 (i), +256 (f), +512 (g), +768 (o)
+      (local.set $gp (i32.add (local.get $g) (i32.mul (local.get $b) (i32.const 1024))))
+      (local.set $hp (i32.add (local.get $h) (i32.mul (local.get $b) (i32.const 256))))
+      (local.set $cp (i32.add (local.get $c) (i32.mul (local.get $b) (i32.const 256))))
+      (local.set $k (i32.const 0))
+      (loop $each_unit
+        (local.set $cell
+          (f32x4.add (f32x4.mul (call $sigmoid (v128.load offset=256 (local.get $gp))) (v128.load (local.get $cp)))
+                     (f32x4.mul (call $sigmoid (v128.load offset=0 (local.get $gp)))
+                                (call $tanh (v128.load offset=512 (local.get $gp))))))
+        (v128.store (local.get $cp) (local.get $cell))
+        (v128.store (local.get $hp) (f32x4.mul (call $sigmoid (v128.load offset=768 (local.get $gp)))
+                                               (call $tanh (local.get $cell))))
+        (local.set $gp (i32.add (local.get $gp) (i32.const 16)))
+        (local.set $hp (i32.add (local.get $hp) (i32.const 16)))
+        (local.set $cp (i32.add (local.get $cp) (i32.const 16)))
+        (local.set $k (i32.add (local.get $k) (i32.const 4)))
+        (br_if $each_unit (i32.lt_u (local.get $k) (i32.const 64))))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $each_b))))
+)

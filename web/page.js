@@ -1,0 +1,247 @@
+// The page: the canvas, the engine that reads in the browser, the views, the row walk, the gallery and the
+// presenter keys, tied together. The Gradio app (demo.py) and the static build (build_static.py) run this same
+// file; each part of the page attaches itself when it is on the page:
+//
+//   BiLSTMPage.attach("sketchpad" | "answer" | "reading" | "gallery", element, gradio)
+//
+// gradio: null on the static page; in the Gradio app, the component's {props, trigger, watch} (its js_on_load).
+//
+// While the pen moves, the drawing is read here on every animation frame in which it changed, and nothing is
+// sent. When the pen lifts (and on Undo, Clear, a gallery digit, picking another digit of a number), the page
+// numbers the action and, in the Gradio app, sends it once: the server reads it again (it is the authority for
+// the answer, the compare toggle and the GIF) and its reading replaces the local one if no newer action has
+// happened since. An answer that does not come is asked for again (RETRY_MS), at most RETRIES times.
+(function (global) {
+  "use strict";
+
+  const RETRY_MS = 4000, RETRIES = 2, STEP_MS = 350;  // STEP_MS: Play shows about three rows a second
+  const parts = {};
+  let page = null;
+
+  function attach(name, element, gradio = null) {
+    parts[name] = {element, gradio};
+    if (!page && parts.sketchpad && parts.answer && parts.reading) page = start();
+    if (!page) return;
+    if (parts.gallery && !parts.gallery.wired) page.wireGallery(parts.gallery);
+    for (const view of ["answer", "reading"]) if (parts[view].gradio) page.watchServer(view, parts[view].gradio);
+  }
+
+  function start() {
+    const config = global.BILSTM_PAGE, engine = BiLSTMEngine.create(global.BILSTM_MODEL);
+    const sketch = parts.sketchpad, answerElement = parts.answer.element, readingElement = parts.reading.element;
+    const stats = {local: 0, server: 0, frames: [], engine: engine.kernel};  // read by the tests and bench/latency.py
+    let seq = 0, lastAction = "none", pick = null, row = 28, walking = false, timer = null, frame = null;
+    let shown = {answer: null, reading: null}, serial = 0, retry = null, watched = new Set();
+
+    const pad = BiLSTMCanvas.create(sketch.element, config, {
+      started() { seq += 1; lastAction = "stroke"; pick = null; stop(); },
+      changed(lifted) { schedule(); if (lifted) finish(); },
+    });
+
+    // ---- reading locally, at most once per animation frame
+    function schedule() {
+      if (frame === null) frame = requestAnimationFrame(readHere);
+    }
+
+    function readHere() {
+      frame = null;
+      const drawing = pad.drawing(), started = performance.now();
+      let result = null, message = null;
+      try {
+        result = engine.readDrawing(drawing, pick);
+      } catch (error) {
+        message = `Could not read that drawing: ${error.message}`;
+      }
+      stats.frames.push(performance.now() - started);
+      if (stats.frames.length > 600) stats.frames.shift();
+      stats.local += 1;
+      show(result ? result.answer : null, result ? result.reading : null, {local: pad.penDown(), message, from: "engine"});
+    }
+
+    function show(answer, reading, {local = false, message = null, from = "engine"} = {}) {
+      if (reading) reading.serial = ++serial;
+      shown = {answer, reading, from};
+      BiLSTMRender.answer(answerElement, answer, {local, message});
+      if (!walking) row = 28;
+      BiLSTMRender.reading(readingElement, reading, row, timer !== null);
+      pad.showDigits(answer ? answer.digits : null, answer ? answer.pick : null);
+      pad.showBand(walking && reading ? reading.bands : null, row);
+      readingElement.querySelector(".reading").dataset.from = from;
+    }
+
+    // ---- actions the server hears about (Gradio only): numbered, sent once, asked again if unanswered
+    function send(payload) {
+      if (!sketch.gradio) return;
+      clearTimeout(retry);
+      const attempt = (left) => {
+        sketch.gradio.props.value = JSON.stringify(payload);
+        sketch.gradio.trigger("lift");
+        retry = left > 0 ? setTimeout(() => { if (answeredSeq < payload.seq) attempt(left - 1); }, RETRY_MS) : null;
+      };
+      attempt(payload.strokes.length ? RETRIES : 0);  // an empty canvas is answered with no reading: nothing to wait for
+    }
+    let answeredSeq = 0;
+
+    function finish() {  // the pen lifted: the finished drawing, read here at once and sent
+      readHere();
+      send({...pad.drawing(), seq, pick});
+    }
+
+    function act(kind) {  // a new action: anything older that arrives later changes nothing
+      seq += 1;
+      lastAction = kind;
+      stop();
+    }
+
+    function undo() {
+      if (!pad.undo()) return;
+      act("stroke");
+      pick = null;
+      finish();
+    }
+
+    function clear() {
+      if (!pad.clear()) return;
+      act("stroke");
+      pick = null;
+      finish();
+    }
+
+    function choose(index) {  // walk another digit of a number
+      const digits = shown.answer ? shown.answer.digits : [];
+      if (!digits || digits.length < 2 || lastAction === "example" || lastAction === "upload") return;
+      const next = Math.min(Math.max(index, 0), digits.length - 1);
+      if (next === shown.answer.pick) return;
+      act("stroke");
+      pick = next;
+      finish();
+    }
+
+    sketch.element.querySelector("#undo").addEventListener("click", undo);
+    sketch.element.querySelector("#clear").addEventListener("click", clear);
+    answerElement.addEventListener("click", (event) => {
+      const button = event.target.closest(".digit-pick");
+      if (button) choose(Number(button.dataset.pick));
+    });
+
+    // ---- the server's readings (Gradio): shown when they answer the newest action
+    function watchServer(name, gradio) {
+      if (watched.has(name)) return;
+      watched.add(name);
+      gradio.watch("value", () => {
+        const value = gradio.props.value;
+        if (!value) {
+          if (lastAction === "upload") show(null, null, {from: "server"});  // an upload without ink
+          return;
+        }
+        const current = value.seq === seq || (value.seq === null && lastAction === "upload");
+        if (!current) return;  // an older action's reading, overtaken by a newer one
+        answeredSeq = Math.max(answeredSeq, value.seq ?? seq);
+        stats.server += 1;
+        shown.from = "server";
+        if (name === "answer") {
+          shown.answer = value;
+          BiLSTMRender.answer(answerElement, value, {});
+          pad.showDigits(value.digits, value.pick);
+        } else {
+          value.serial = ++serial;
+          shown.reading = value;
+          BiLSTMRender.reading(readingElement, value, row, timer !== null);
+          pad.showBand(walking ? value.bands : null, row);
+          readingElement.querySelector(".reading").dataset.from = "server";
+        }
+      });
+    }
+
+    // ---- the gallery: real MNIST test digits, read here from their pixels (and by the server in Gradio)
+    function wireGallery(gallery) {
+      gallery.wired = true;
+      gallery.element.addEventListener("click", (event) => {
+        const button = event.target.closest("button[data-name]");
+        if (!button || pad.penDown()) return;
+        const image = button.querySelector("img");
+        pad.clear();
+        act("example");
+        pick = null;
+        const surface = document.createElement("canvas");
+        surface.width = image.naturalWidth;
+        surface.height = image.naturalHeight;
+        const context = surface.getContext("2d");
+        context.drawImage(image, 0, 0);
+        const pixels = context.getImageData(0, 0, surface.width, surface.height).data;
+        const result = engine.readPicture(pixels, surface.width, surface.height, 4);
+        show(result ? result.answer : null, result ? result.reading : null, {from: "engine"});
+        if (gallery.gradio) {
+          gallery.gradio.props.value = JSON.stringify({example: button.dataset.name, seq});
+          gallery.gradio.trigger("select");
+        }
+      });
+    }
+
+    // ---- an upload (Gradio only): a new action; its reading comes from the server
+    document.addEventListener("change", (event) => {
+      if (event.target.closest && event.target.closest("#upload") && event.target.type === "file") startUpload();
+    }, true);
+    document.addEventListener("drop", (event) => { if (event.target.closest && event.target.closest("#upload")) startUpload(); }, true);
+    function startUpload() {
+      if (pad.penDown()) return;
+      pad.clear();
+      act("upload");
+      show(null, null, {message: "Reading the photo…", from: "server"});
+    }
+
+    // ---- the row walk: slider, Play and keys move the row here; no request
+    function showRow(next, keepWalking = true) {
+      row = Math.min(28, Math.max(1, Math.round(next)));
+      walking = keepWalking;
+      BiLSTMRender.reading(readingElement, shown.reading, row, timer !== null);
+      pad.showBand(walking && shown.reading ? shown.reading.bands : null, row);
+    }
+    function stop() {
+      clearInterval(timer);
+      timer = null;
+      walking = false;
+      if (shown.reading) showRow(28, false);
+    }
+    function play() {
+      if (!shown.reading) return;
+      if (row >= 28) showRow(1);
+      timer = setInterval(() => (row >= 28 ? stop() : showRow(row + 1)), STEP_MS);
+      showRow(row);
+    }
+    const toggle = () => (timer !== null ? (clearInterval(timer), timer = null, showRow(row)) : play());
+    readingElement.addEventListener("input", (event) => {
+      if (event.target.id !== "row-slider") return;
+      clearInterval(timer);
+      timer = null;
+      showRow(Number(event.target.value));
+    });
+    readingElement.addEventListener("click", (event) => { if (event.target.closest("#play")) toggle(); });
+
+    document.addEventListener("keydown", (event) => {  // presenter keys; never while typing in a field
+      const target = event.target;
+      if (event.defaultPrevented || event.altKey || event.metaKey) return;
+      if (target.closest && target.closest("input:not([type=range]):not([type=checkbox]), textarea, select, [contenteditable=''], [contenteditable=true]")) return;
+      const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+      if (key === "z" && event.ctrlKey) { event.preventDefault(); undo(); return; }
+      if (event.ctrlKey) return;
+      const actions = {u: undo, c: clear, "[": () => choose((shown.answer?.pick ?? 0) - 1), "]": () => choose((shown.answer?.pick ?? 0) + 1)};
+      if (key in actions) { event.preventDefault(); actions[key](); return; }
+      if (!shown.reading) return;
+      const walk = {" ": toggle, ArrowLeft: () => showRow(row - 1), ArrowRight: () => showRow(row + 1), Home: () => showRow(1), End: () => showRow(28)};
+      if (!(key in walk)) return;
+      if (key === " " && target.closest && target.closest("button")) return;  // Space on a button clicks it
+      if (key === "ArrowLeft" || key === "ArrowRight") { if (target.id === "row-slider") return; }  // the slider moves itself
+      event.preventDefault();
+      if (key !== " ") { clearInterval(timer); timer = null; }
+      walk[key]();
+    });
+
+    show(null, null);
+    global.bilstm = {stats, engine, pad, state: () => ({seq, lastAction, pick, row, from: shown.from, answer: shown.answer, reading: shown.reading})};
+    return {wireGallery, watchServer};
+  }
+
+  global.BiLSTMPage = {attach};
+  if (typeof document !== "undefined") document.dispatchEvent(new Event("bilstm-ready"));  // parts that waited
+})(typeof window !== "undefined" ? window : globalThis);
