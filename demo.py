@@ -344,14 +344,25 @@ def read_example(selection: object, compare: bool = False, request: gr.Request =
     return _newest({"parts": parts, "canvas": None, "pick": None, "seq": seq}, compare, request)
 
 
-def read_image(path: str | None, compare: bool = False, request: gr.Request = None) -> dict:
-    """An uploaded photo or scan -> the page's outputs (the page clears its canvas when the upload starts)."""
+def read_image(path: str | None, compare: bool = False, action: object = None, request: gr.Request = None) -> dict:
+    """An uploaded photo or scan -> the page's outputs. action: the page's {"upload": true, "seq"} for this upload
+    (set when the upload started, so that a drawing begun after it wins); None from the API."""
     picture = open_upload(path)
     try:
         parts = [] if picture is None else digits_of(picture)
     except ValueError as error:
         raise gr.Error(f"Could not read that image: {error}") from None
-    return _newest({"parts": parts, "canvas": None, "pick": None, "seq": None}, compare, request)
+    seq = None
+    if action:
+        chosen = json.loads(action) if isinstance(action, str) else action
+        seq = chosen.get("seq") if isinstance(chosen, dict) and chosen.get("upload") else None
+        seq = seq if isinstance(seq, int) and not isinstance(seq, bool) and seq >= 0 else None
+    return _newest({"parts": parts, "canvas": None, "pick": None, "seq": seq}, compare, request)
+
+
+def read_picture_api(path: str | None, compare: bool = False, request: gr.Request = None) -> dict:
+    """/predict_image: a photo or scan -> answer and reading."""
+    return read_image(path, compare, None, request)
 
 
 def compare_changed(source: dict | None, compare: bool, request: gr.Request = None) -> dict:
@@ -361,8 +372,14 @@ def compare_changed(source: dict | None, compare: bool, request: gr.Request = No
     return _newest(source, compare, request)
 
 
-def export_gif(source: dict | None) -> str:
-    """The row walk of the digit the session last read, as an animated GIF (one frame per row) -> its path."""
+def export_gif(source: dict | None) -> gr.File:
+    """The page's GIF button: the row walk of the digit the session last read, as an animated GIF (one frame per
+    row), shown (the file box is hidden until there is a file) and downloaded."""
+    return gr.File(gif_path(source), visible=True)
+
+
+def gif_path(source: dict | None) -> str:
+    """The row walk of a source's digit as an animated GIF in Gradio's cache -> its path."""
     if not source or not source["parts"]:
         raise gr.Error("Draw a digit first: the GIF walks through its 28 rows.")
     return _gif_file(source["parts"][source["pick"] or 0]["digit"])
@@ -373,7 +390,7 @@ def gif_of_drawing(drawing: object) -> str:
     source = source_of(drawing)
     if source["parts"]:
         source["pick"] = chosen_digit(source["parts"], source["pick"], source["canvas"])
-    return export_gif(source)
+    return gif_path(source)
 
 
 def _gif_file(digit: np.ndarray) -> str:
@@ -418,7 +435,7 @@ def read_sketch_v1(sketch: dict | None) -> dict:
 
 SCRIPTS = "".join(f"<script>{text}</script>" for text in [
     frontend.config_script(), frontend.model_script(model, sha256_of(DEFAULT_WEIGHTS)),
-    *(frontend.script(name) for name in frontend.SCRIPTS)])
+    *(frontend.script(name) for name in (*frontend.SCRIPTS, "gradio.js"))])
 
 
 def attach(part: str, events: tuple[str, ...] = ()) -> str:
@@ -431,6 +448,7 @@ def attach(part: str, events: tuple[str, ...] = ()) -> str:
 
 CSS = frontend.stylesheet() + """
 .gradio-container { max-width: 1400px !important; }
+#upload .or, footer .show-api, footer a { color: #4b5563 !important; }  /* Gradio's greys fail 4.5:1 on white */
 """
 
 # The shapes of the values, for the API page and gradio_client's view_api() (a gr.HTML alone says `str`).
@@ -496,6 +514,8 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_
             sketchpad = described(gr.HTML(None, html_template=frontend.fragment("sketchpad"), head=SCRIPTS,
                                           js_on_load=attach("sketchpad", ("lift",)), apply_default_css=False, elem_id="sketchpad",
                                           padding=False), DRAWING_SCHEMA, "drawing")
+            gallery = gr.HTML(None, html_template=frontend.gallery_html(), js_on_load=attach("gallery", ("select",)),
+                              apply_default_css=False, elem_id="gallery")
         with gr.Column(scale=2, min_width=200):
             answer = described(gr.HTML(None, html_template=frontend.fragment("answer"), js_on_load=attach("answer"),
                                        apply_default_css=False, elem_id="answer"), ANSWER_SCHEMA, "answer")
@@ -505,8 +525,6 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_
                                         apply_default_css=False, elem_id="reading"), READING_SCHEMA, "reading")
     with gr.Row(equal_height=False):
         with gr.Column(scale=5):
-            gallery = gr.HTML(None, html_template=frontend.gallery_html(), js_on_load=attach("gallery", ("select",)),
-                              apply_default_css=False, elem_id="gallery")
             upload = gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard"], height=170,
                               label="...or upload a photo or scan of a handwritten digit or number (dark ink on paper)",
                               elem_id="upload")
@@ -520,7 +538,7 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_
                         elem_classes="caption")
             with gr.Row():
                 gif_button = gr.Button("Download the row walk as a GIF", elem_id="export-gif", variant="secondary")
-                gif_file = gr.File(label="Row walk GIF (one frame per row)", elem_id="gif-file", height=60)
+                gif_file = gr.File(label="Row walk GIF (one frame per row)", elem_id="gif-file", height=60, visible=False)
     outputs = [answer, reading, digit_state]
     # The upload is opened (its header only) in preprocess(), and decoded, bounded, by read_image (open_upload).
     upload.preprocess = readable_errors(upload.preprocess)
@@ -538,20 +556,23 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_
         api_row = gr.Number(precision=0, label="row")
         api_drawing = described(gr.HTML(None, visible=False), DRAWING_SCHEMA, "drawing")
         api_gif = gr.File(label="row walk GIF")
+        api_image = gr.Image(type="filepath", image_mode=None, label="picture")
     api_sketch.preprocess = readable_errors(api_sketch.preprocess)
     api_sketch.data_model = FewLayers
+    api_image.preprocess = readable_errors(api_image.preprocess)
 
     # The finished drawing (the pen lifted, Undo, Clear, another digit picked): one request per action, in a
-    # lane of its own so that it never waits behind the gallery, uploads or GIFs. always_last: while one is on
-    # its way, only the newest next one is sent.
+    # lane of its own, two at a time (= cores), so that it never waits behind the gallery, uploads or GIFs.
+    # always_last: while one is on its way, only the newest next one is sent.
     sketchpad.lift(read_strokes, [sketchpad, compare], outputs, api_name="predict_strokes",
                    api_description="Read a drawing: the number and its digits, and the row-by-row reading of one digit.",
-                   trigger_mode="always_last", show_progress="hidden", concurrency_id="finished", concurrency_limit=1)
+                   trigger_mode="always_last", show_progress="hidden", concurrency_id="finished", concurrency_limit=2)
     gallery.select(read_example, [gallery, compare], outputs, api_visibility="private", trigger_mode="always_last",
                    show_progress="hidden")
-    upload.upload(read_image, [upload, compare], outputs, api_name="predict_image",
-                  api_description="Read a photo or scan of a handwritten digit or number (dark ink on light paper).",
-                  show_progress="hidden")
+    # An upload carries the page's number for it (set on the gallery part when the upload started).
+    upload.upload(read_image, [upload, compare, gallery], outputs, api_visibility="private", show_progress="hidden")
+    api_image.change(read_picture_api, [api_image, compare], outputs, api_name="predict_image",
+                     api_description="Read a photo or scan of a handwritten digit or number (dark ink on light paper).")
     compare.change(compare_changed, [digit_state, compare], outputs, api_visibility="private",
                    trigger_mode="always_last", show_progress="hidden")
     # The GIF: at most one being made at a time (about a fifth of a second of CPU each), then downloaded.

@@ -214,6 +214,18 @@ def varied_drawings(count: int, seed: int = 0) -> list[dict]:
     return drawings[:count]
 
 
+AXE = ROOT / "tests" / "vendor" / "axe.min.js"  # axe-core 4.14.1 (npm), vendored for the tests only (MPL-2.0)
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA rules on the page as it is now -> one line per rule broken ([] when none)."""
+    page.add_script_tag(content=AXE.read_text())
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA)
+    return [f"{v['id']}: {len(v['nodes'])} element(s), e.g. {v['nodes'][0]['target']}: {v['help']}"
+            for v in result["violations"]]
+
+
 def prediction_text(page) -> str:
     """The big answer on the page ('' when there is none)."""
     value = page.locator("#prediction [data-testid=label-output-value]")

@@ -1,11 +1,13 @@
-"""How fast the app answers: the reading handler, gradio_client round trips, start-up, and a real browser:
-readings per second while the pen moves, and pen-up -> the reading of the finished drawing on the page.
+"""How fast the app answers: the reading in the browser, the server's handler, gradio_client round trips,
+start-up, and a real page: readings per second while the pen moves, the time of one local reading, requests
+sent while drawing, and pen-up -> the server's reading on the page.
 
-    python -m bench.latency                 # all of it (the browser part needs /usr/bin/chromium)
+    python -m bench.latency                 # all of it (the browser parts need /usr/bin/chromium)
     python -m bench.latency --no-browser
 
-The handler is demo.read_strokes: strokes checked and drawn, preprocessing, the model's 56 partial readings,
-the 28 blanked-row readings, pictures and charts: everything a live reading computes before Gradio sends it.
+The handler is demo.read_strokes: the strokes checked and rasterized, preprocessing, the model's 56 partial
+readings, the 28 blanked-row readings: everything the server computes for the finished drawing. The browser's
+engine (web/engine.js) computes the same reading (tests/test_engine.py) on every frame the pen moves.
 """
 
 from __future__ import annotations
@@ -18,11 +20,19 @@ from pathlib import Path
 
 import numpy as np
 
-from harness import CHROMIUM, DIGIT_STROKES, SEVEN, drawing_area, open_browser, pen_path, render_drawn, start_server
+from harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DIGIT_STROKES,
+    SEVEN,
+    engine_page,
+    open_browser,
+    pen_path,
+    render_drawn,
+    start_server,
+    varied_drawings,
+)
 from train import mnist
-
-POINTS_SHOWN = "(() => { const r = document.querySelector('#reading .reading'); return r ? r.dataset.points : null; })()"
-POINTS_SENT = "document.querySelector('#sketchpad canvas').dataset.points"
 
 
 def summary(seconds: list[float]) -> str:
@@ -30,41 +40,68 @@ def summary(seconds: list[float]) -> str:
     return f"median {np.median(ms):.1f} ms, p95 {np.percentile(ms, 95):.1f} ms (n={len(ms)})"
 
 
+def engine_alone(count: int) -> None:
+    """web/engine.js in Chromium with no page around it: one whole reading (raster, preprocessing, the BiLSTM,
+    the 56 partial and 28 blanked-row readings) of a drawn digit, and of a number (only its walked digit gets
+    the partial readings), with the WebAssembly kernel and with plain JavaScript."""
+    from playwright.sync_api import sync_playwright
+
+    digit = {"width": 560, "height": 280, "strokes": pen_path(SEVEN)}
+    number = next(d for d in varied_drawings(80, seed=5) if d["width"] == 840 and len(d["strokes"]) >= 4)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        for kernel in (True, False):
+            page = engine_page(browser.new_page(), use_kernel=kernel)
+            for name, drawing in (("a drawn 7", digit), ("a number", number)):
+                times = page.evaluate("""([d, n]) => { for (let i = 0; i < 5; i++) engine.readDrawing(d);
+                    const t = []; for (let i = 0; i < n; i++) { const s = performance.now(); engine.readDrawing(d); t.push(performance.now() - s); }
+                    return t; }""", [drawing, count])
+                print(f"engine in Chromium ({page.evaluate('() => engine.kernel')}), {name}: one whole reading "
+                      f"{summary([t / 1000 for t in times])}")
+            page.close()
+        browser.close()
+
+
 def browser_rounds(url: str, rounds: int) -> None:
-    """Draw a 7 (two segments, 1.5 s of pen movement at ~60 pointer events a second) `rounds` times."""
+    """Draw a 7 (two segments, 1.5 s of pen movement at ~60 pointer events a second) `rounds` times on the page."""
     with open_browser(width=1280, height=900) as page:
+        posts = []
+        page.on("request", lambda request: posts.append(time.perf_counter()) if request.method == "POST" else None)
         page.goto(url)
-        page.locator("#sketchpad canvas").wait_for()
-        left, top, size = drawing_area(page)
-        finals, rates = [], []
+        page.wait_for_function("() => window.bilstm")
+        page.evaluate("() => document.fonts.ready")
+        page.wait_for_timeout(500)
+        box = page.locator("#sketchpad canvas").bounding_box()
+        left, top, size = box["x"] + box["width"] / 4, box["y"], box["height"]
+        finals, rates, frames, sent = [], [], [], []
         for _ in range(rounds):
             page.keyboard.press("c")
             page.wait_for_timeout(300)
-            page.evaluate(f"""() => {{ window.seen = []; window.watch = setInterval(() => {{
-                const p = {POINTS_SHOWN}; const last = window.seen[window.seen.length - 1];
-                if (p && (!last || last[1] !== p)) window.seen.push([performance.now(), p]); }}, 2); }}""")
             (x0, y0), (x1, y1), (x2, y2) = SEVEN[0]
             path = [(x0 + (x1 - x0) * i / 45, y0) for i in range(46)] + \
                    [(x1 + (x2 - x1) * i / 45, y1 + (y2 - y1) * i / 45) for i in range(1, 46)]
             page.mouse.move(left + path[0][0] * size, top + path[0][1] * size)
             page.mouse.down()
-            down = page.evaluate("performance.now()")
+            local_before = page.evaluate("() => bilstm.stats.local")
             began = time.perf_counter()
             for index, (x, y) in enumerate(path[1:], start=1):
                 page.mouse.move(left + x * size, top + y * size)
                 time.sleep(max(0.0, began + index / 60 - time.perf_counter()))  # ~60 pointer events a second
-            up = page.evaluate("performance.now()")
+            drawing_seconds = time.perf_counter() - began
+            local = page.evaluate("() => bilstm.stats.local") - local_before
+            sent.append(sum(began <= t <= began + drawing_seconds for t in posts))
+            frames += page.evaluate(f"() => bilstm.stats.frames.slice(-{local})")
+            page.evaluate("() => { window.upAt = performance.now(); }")
             page.mouse.up()
-            page.wait_for_function(f"() => {POINTS_SHOWN} === {POINTS_SENT}", timeout=15_000)
-            page.evaluate("() => clearInterval(window.watch)")
-            seen = page.evaluate("window.seen")
-            sent = page.evaluate(POINTS_SENT)
-            final = next(t for t, p in seen if p == sent)
-            finals.append((final - up) / 1000)
-            rates.append(sum(down <= t <= up for t, _ in seen) / ((up - down) / 1000))
-        print(f"browser (headless Chromium, 1280x900): readings on the page while the pen moves "
-              f"{np.mean(rates):.1f}/s (min {min(rates):.1f}); pen-up -> reading of the finished drawing "
-              f"{summary(finals[1:])}; runs {', '.join(f'{1000 * s:.0f}' for s in finals[1:])} ms")
+            page.wait_for_function("() => document.querySelector('#reading .reading').dataset.from === 'server' && "
+                                   "document.querySelector('#reading .reading').dataset.points === String(bilstm.pad.points())",
+                                   timeout=15_000, polling="raf")
+            finals.append(page.evaluate("() => performance.now() - window.upAt") / 1000)
+            rates.append(local / drawing_seconds)
+        print(f"page (headless Chromium, 1280x900, `python demo.py`): local readings while the pen moves "
+              f"{np.mean(rates[1:]):.1f}/s (min {min(rates[1:]):.1f}); one local reading, engine and views: "
+              f"{summary([f / 1000 for f in frames])}; requests sent while the pen moves: {sum(sent[1:])} in "
+              f"{rounds - 1} digits; pen-up -> the server's reading on the page {summary(finals[1:])}")
 
 
 def main() -> None:
@@ -80,7 +117,7 @@ def main() -> None:
 
     print(f"import demo (torch, gradio, weights, page): {time.perf_counter() - start:.1f}s")
     demo.apply_process_settings()
-    drawings = [json.dumps({"width": 280, "height": 280, "strokes": pen_path(DIGIT_STROKES[d])})
+    drawings = [json.dumps({"width": 560, "height": 280, "strokes": pen_path(DIGIT_STROKES[d])})
                 for d in sorted(DIGIT_STROKES)]
     for drawing in drawings:
         demo.read_strokes(drawing)
@@ -130,6 +167,7 @@ def main() -> None:
             print("browser: skipped")
             return
         browser_rounds(url, args.rounds)
+    engine_alone(args.runs // 2)
 
 
 if __name__ == "__main__":

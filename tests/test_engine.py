@@ -102,9 +102,8 @@ def test_drawings_read_the_same_in_the_browser(engine, model):
             compare(read_drawing(model, parse_drawing(sent)), result, f"drawing {index}")
 
 
-def test_the_raster_is_the_same_pixel_for_pixel(engine):
-    if engine.evaluate("() => engine.kernel") != "webassembly":
-        pytest.skip("the raster does not depend on the LSTM's kernel")
+def test_the_raster_is_the_same_pixel_for_pixel(browser):
+    engine = engine_page(browser.new_page())
     drawings = varied_drawings(300, seed=3)
     packed = engine.evaluate("""ds => ds.map(d => { const r = engine.rasterize(d), bytes = new Uint8Array(Math.ceil(r.ink.length / 8));
         r.ink.forEach((v, i) => { if (v) bytes[i >> 3] |= 128 >> (i & 7); });

@@ -100,7 +100,7 @@ def test_row_walk_gif_for_slides(model):
 def test_gif_of_the_session_s_digit(app):
     """The page's GIF button: the digit the session read last (its state), 28 frames."""
     outputs = app.read_strokes({"width": 280, "height": 280, "strokes": pen_path(DIGIT_STROKES["1"])})
-    with Image.open(app.export_gif(outputs[app.digit_state])) as gif:
+    with Image.open(app.gif_path(outputs[app.digit_state])) as gif:
         assert gif.n_frames == 28
     with pytest.raises(Exception, match="Draw a digit first"):
         app.export_gif(None)

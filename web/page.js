@@ -35,7 +35,11 @@
 
     const pad = BiLSTMCanvas.create(sketch.element, config, {
       started() { seq += 1; lastAction = "stroke"; pick = null; stop(); },
-      changed(lifted) { schedule(); if (lifted) finish(); },
+      changed(lifted) {
+        if (lifted && lastAction !== "stroke") { seq += 1; lastAction = "stroke"; }  // something else began meanwhile
+        schedule();
+        if (lifted) finish();
+      },
     });
 
     // ---- reading locally, at most once per animation frame
@@ -52,10 +56,10 @@
       } catch (error) {
         message = `Could not read that drawing: ${error.message}`;
       }
-      stats.frames.push(performance.now() - started);
+      show(result ? result.answer : null, result ? result.reading : null, {local: pad.penDown(), message, from: "engine"});
+      stats.frames.push(performance.now() - started);  // one local reading: the engine and drawing the views
       if (stats.frames.length > 600) stats.frames.shift();
       stats.local += 1;
-      show(result ? result.answer : null, result ? result.reading : null, {local: pad.penDown(), message, from: "engine"});
     }
 
     function show(answer, reading, {local = false, message = null, from = "engine"} = {}) {
@@ -134,9 +138,8 @@
           if (lastAction === "upload") show(null, null, {from: "server"});  // an upload without ink
           return;
         }
-        const current = value.seq === seq || (value.seq === null && lastAction === "upload");
-        if (!current) return;  // an older action's reading, overtaken by a newer one
-        answeredSeq = Math.max(answeredSeq, value.seq ?? seq);
+        if (value.seq !== seq) return;  // an older action's reading, overtaken by a newer one
+        answeredSeq = Math.max(answeredSeq, value.seq);
         stats.server += 1;
         shown.from = "server";
         if (name === "answer") {
@@ -183,10 +186,10 @@
       if (event.target.closest && event.target.closest("#upload") && event.target.type === "file") startUpload();
     }, true);
     document.addEventListener("drop", (event) => { if (event.target.closest && event.target.closest("#upload")) startUpload(); }, true);
-    function startUpload() {
-      if (pad.penDown()) return;
+    function startUpload() {  // the server reads the photo; the page tells it which action this is
       pad.clear();
       act("upload");
+      if (parts.gallery && parts.gallery.gradio) parts.gallery.gradio.props.value = JSON.stringify({upload: true, seq});
       show(null, null, {message: "Reading the photo…", from: "server"});
     }
 
