@@ -1,11 +1,14 @@
-"""What the page shows, computed from the model's own numbers: pictures, captions and the sentence read aloud.
+"""Pictures and words from the model's own numbers: the labelled reading view, the hidden states, the GIF of the
+row walk (the v1 API's pictures and the slides), and the captions and the sentence read aloud.
 
     from model import load_model, read_rows, to_mnist
     from views import reading_image, row_caption
     digit = to_mnist(picture); reading = read_rows(model, digit)
     reading_image(digit, reading, row=12).save("row12.png")   # the labelled reading view, outlined at row 12
 
-Pure functions, no Gradio: demo.py puts them on the page, the tests check them against direct model calls.
+Pure functions, no Gradio, checked against direct model calls. The page draws its views in the browser
+(web/render.js); its captions are these sentences word for word and its heatmaps these colours, checked by
+tests/test_render.py.
 Colours: viridis for probabilities (readable with the common colour-vision deficiencies), blue-white-red
 for hidden-state values (blue and red stay apart for red-green deficiencies), orange marks.
 """
