@@ -38,6 +38,7 @@ from PIL import Image
 from pydantic import field_validator
 
 import limits
+import server_log
 from model import TUTORIAL_WEIGHTS, load_model, read_rows, row_importance, to_mnist_placed
 from strokes import Drawing, parse_drawing, render_drawing
 from views import (
@@ -82,6 +83,8 @@ def apply_process_settings() -> None:
     # Gradio decodes uploads before our code sees them. Past 2 x this many pixels PIL refuses at open(),
     # from the header, before decoding, so a 12000x12000 upload costs milliseconds.
     Image.MAX_IMAGE_PIXELS = MAX_UPLOAD_PIXELS // 2
+    # One line, not a traceback, for an error that is the request's fault; every log entry within a budget.
+    server_log.install()
 
 
 def pending_events(session: str) -> int:
