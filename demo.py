@@ -19,6 +19,7 @@ nothing and can never show rows of an older digit.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import hashlib
 import io
@@ -87,13 +88,11 @@ def apply_process_settings() -> None:
     server_log.install()
 
 
-def pending_events(session: str) -> int:
-    """How many events this session has waiting or running in Gradio's queue (for limits.py)."""
-    return len(demo._queue.pending_event_ids_session.get(session, ()))
+def launch(request_limits: limits.Settings | None = None, **options) -> None:
+    """Start the server with the app's settings; options override launch()'s (host, port, quiet, ...).
 
-
-def launch(**options) -> None:
-    """Start the server with the app's settings; options override launch()'s (host, port, quiet, ...)."""
+    request_limits: per-address and per-session limits (default: limits.Settings.from_environment()).
+    """
     apply_process_settings()
     settings = dict(
         css=CSS,
@@ -104,7 +103,8 @@ def launch(**options) -> None:
         max_file_size=limits.MAX_UPLOAD_BYTES,
         enable_monitoring=False,  # /monitoring would answer anyone and print its secret URL to the log
         state_session_capacity=SESSIONS,
-        app_kwargs={"middleware": limits.middleware(pending_events)},  # bounded before Gradio parses anything
+        # bounded before Gradio parses anything; the work limits read demo's queue
+        app_kwargs={"middleware": limits.middleware(demo, request_limits)},
     )
     settings.update(options)
     demo.launch(**settings)
@@ -689,9 +689,27 @@ def main() -> None:
     parser.add_argument("--host", default=None,
                         help="address to bind; default $GRADIO_SERVER_NAME or 127.0.0.1 (0.0.0.0 exposes it)")
     parser.add_argument("--share", action="store_true", help="also open a temporary public *.gradio.live link")
+    parser.add_argument("--per-address-events", type=int, default=None,
+                        help=f"events one client address may have waiting or running (default "
+                             f"$DEMO_PER_ADDRESS_EVENTS or {limits.PER_ADDRESS_EVENTS}; 0: no limit); raise it "
+                             "for an audience that reaches the app through one NAT")
+    parser.add_argument("--per-address-rate", type=float, default=None,
+                        help=f"events a second one client address may start (default $DEMO_PER_ADDRESS_RATE or "
+                             f"{limits.PER_ADDRESS_RATE:g}; 0: no limit)")
+    parser.add_argument("--forwarded-allow-ips", default=None,
+                        help="addresses or networks of a proxy in front (uvicorn's $FORWARDED_ALLOW_IPS; default "
+                             "127.0.0.1,::1): from these, the client is the last address in X-Forwarded-For "
+                             "that is not one of them, and the per-address limits count that address")
     args = parser.parse_args()
+    if args.forwarded_allow_ips is not None:
+        os.environ["FORWARDED_ALLOW_IPS"] = args.forwarded_allow_ips  # read by uvicorn.Config, which Gradio makes
+    request_limits = limits.Settings.from_environment()
+    if args.per_address_events is not None:
+        request_limits = dataclasses.replace(request_limits, per_address=args.per_address_events)
+    if args.per_address_rate is not None:
+        request_limits = request_limits.with_rate(args.per_address_rate)
     # launch() reads GRADIO_SERVER_NAME / GRADIO_SERVER_PORT itself when these are None
-    launch(server_name=args.host, server_port=args.port, share=args.share)
+    launch(request_limits, server_name=args.host, server_port=args.port, share=args.share)
 
 
 if __name__ == "__main__":
