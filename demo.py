@@ -64,7 +64,11 @@ CANVAS = 280  # the page's canvas in canvas pixels (CSS scales it to the screen)
 EXAMPLES_DIR = HERE / "examples"
 MAX_UPLOAD_PIXELS = 25_000_000  # uploads larger than this are refused from their header, before decoding
 MAX_LAYERS = 4  # the v1 image API reads only the composite; a Sketchpad sends one layer
-SESSIONS = 2_000  # sessions whose state (a 28x28 digit) the server keeps; the oldest are dropped past this
+# Sessions whose state the server keeps; the oldest are dropped past this. Gradio keeps with each session a
+# copy of every component's config and the last value of every input and output: 134 KB a session for the
+# page's drawings (2,000 sessions: +263 MB), 1.8 MB for a drawing of 10,000 points sent as a JSON object
+# (bench/hostile.py, row 9). 1,000 covers a full lecture hall with room to spare and bounds that to 1.8 GB.
+SESSIONS = 1_000
 
 model = load_model()  # loaded once, shared read-only by all requests
 tutorial_model = load_model(TUTORIAL_WEIGHTS)  # the tutorial's recipe, both bugs in, for the compare toggle
