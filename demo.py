@@ -90,6 +90,8 @@ def apply_process_settings() -> None:
     Image.MAX_IMAGE_PIXELS = MAX_UPLOAD_PIXELS // 2
     # One line, not a traceback, for an error that is the request's fault; every log entry within a budget.
     server_log.install()
+    # Connections that send no request headers are closed after limits.HEADER_SECONDS.
+    limits.bound_connections()
 
 
 def launch(request_limits: limits.Settings | None = None, **options) -> None:

@@ -49,6 +49,7 @@ from gradio.route_utils import FnIndexInferError
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.middleware import Middleware
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 import server_log
 
@@ -68,6 +69,7 @@ PER_ADDRESS_RATE = 20.0  # events a second, sustained (a reading is ~15 ms of th
 PER_ADDRESS_BURST = 100  # and at once after a quiet spell (16 gradio_client users x 10 readings, the tests)
 UNDELIVERED_SECONDS = 60.0  # an address's results not read for this long stop counting against it
 BODY_IDLE_SECONDS = 30.0  # a body that stops arriving for this long is given up (phones on slow links pause)
+HEADER_SECONDS = 20.0  # a connection sends its request's headers within this long, or is closed (browsers: ms)
 _FORM_OVERHEAD = 64 * 1024  # multipart boundaries and part headers
 _PART_HEADER_BYTES = 8 * 1024  # Gradio's limit for one part's headers (GradioMultiPartParser.max_header_size)
 _SWEEP_SECONDS = 10.0  # forget finished events and full buckets this often (memory stays bounded)
@@ -599,6 +601,56 @@ def _replay(body: bytes, receive):
         return {"type": "http.request", "body": body, "more_body": False}
 
     return replay
+
+
+class HeaderDeadlineProtocol(H11Protocol):
+    """uvicorn's h11 protocol with a deadline for a request's headers: HEADER_SECONDS from opening the connection
+    or from its last response. uvicorn closes a connection that is idle after a response (timeout_keep_alive,
+    5 s), but never one that has sent nothing, or part of its headers (any byte cancels the keep-alive timer):
+    each holds a file descriptor until the client goes, and the server accepts nothing once they run out
+    (ulimit -n: 20,000 here). A body in progress is not affected: BODY_IDLE_SECONDS bounds it."""
+
+    deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        self._arm()
+
+    def _arm(self) -> None:
+        self._disarm()
+        self.deadline = self.loop.call_later(HEADER_SECONDS, self._expire)
+
+    def _disarm(self) -> None:
+        if self.deadline is not None:
+            self.deadline.cancel()
+            self.deadline = None
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.cycle is not None and not self.cycle.response_complete:
+            self._disarm()  # the headers are in: a request is being answered
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _expire(self) -> None:
+        self.deadline = None
+        if (self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing():
+            self.transport.close()
+
+
+def bound_connections() -> None:
+    """Make uvicorn's default ("auto") HTTP protocol HeaderDeadlineProtocol, for servers configured after this
+    (Gradio makes its uvicorn.Config in launch() and passes no protocol of its own). Process-wide: launch() only."""
+    import uvicorn.config
+
+    uvicorn.config.HTTP_PROTOCOLS["auto"] = f"{__name__}:HeaderDeadlineProtocol"
 
 
 def middleware(blocks=None, settings: Settings | None = None) -> list[Middleware]:

@@ -274,6 +274,21 @@ def test_one_large_form_field_is_refused_by_its_size(url):
     assert status == 413
 
 
+@pytest.mark.parametrize("sent", [b"", b"POST /gradio_api/queue/join HTTP/1.1\r\nHost: x\r\nContent-Ty"])
+def test_a_connection_that_sends_no_request_is_closed(url, monkeypatch, sent):
+    """Idle and header-only connections: uvicorn kept them until the client went (each holds a descriptor)."""
+    monkeypatch.setattr(limits, "HEADER_SECONDS", 0.5)
+    with socket.create_connection(("127.0.0.1", urlsplit(url).port), source_address=("127.0.0.28", 0)) as sock:
+        sock.sendall(sent)
+        sock.settimeout(10)
+        assert _recv(sock) == b""  # closed by the server, not by the 10 s timeout (that raises)
+    with socket.create_connection(("127.0.0.1", urlsplit(url).port), source_address=("127.0.0.28", 0)) as sock:
+        sock.settimeout(10)
+        time.sleep(0.2)  # an honest client sends at once
+        sock.sendall(b"GET /config HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.recv(12) == b"HTTP/1.1 200"
+
+
 def run_asgi(app, body_chunks: list[bytes], headers: dict[str, str], path: str = "/gradio_api/queue/join",
              settings: limits.Settings = limits.Settings(), stalls: bool = False) -> tuple[int, bytes, int]:
     """Drive RequestLimits directly with a server that delivers `body_chunks` whatever the headers say (and
