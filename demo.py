@@ -704,11 +704,14 @@ def main() -> None:
                              f"{limits.PER_ADDRESS_RATE:g}; 0: no limit)")
     parser.add_argument("--forwarded-allow-ips", default=None,
                         help="addresses or networks of a proxy in front (uvicorn's $FORWARDED_ALLOW_IPS; default "
-                             "127.0.0.1,::1): from these, the client is the last address in X-Forwarded-For "
-                             "that is not one of them, and the per-address limits count that address")
+                             "127.0.0.1,::1, and private networks on a Hugging Face Space): from these, the client "
+                             "is the last address in X-Forwarded-For that is not one of them, and the per-address "
+                             "limits count that address")
     args = parser.parse_args()
     if args.forwarded_allow_ips is not None:
         os.environ["FORWARDED_ALLOW_IPS"] = args.forwarded_allow_ips  # read by uvicorn.Config, which Gradio makes
+    elif os.environ.get("SPACE_ID") and "FORWARDED_ALLOW_IPS" not in os.environ:
+        os.environ["FORWARDED_ALLOW_IPS"] = limits.PRIVATE_NETWORKS  # on a Space: its proxies, on private networks
     request_limits = limits.Settings.from_environment()
     if args.per_address_events is not None:
         request_limits = dataclasses.replace(request_limits, per_address=args.per_address_events)
