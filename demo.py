@@ -19,7 +19,6 @@ nothing and can never show rows of an older digit.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import functools
 import hashlib
 import io
@@ -65,9 +64,9 @@ EXAMPLES_DIR = HERE / "examples"
 MAX_UPLOAD_PIXELS = 25_000_000  # uploads larger than this are refused from their header, before decoding
 MAX_LAYERS = 4  # the v1 image API reads only the composite; a Sketchpad sends one layer
 # Sessions whose state the server keeps; the oldest are dropped past this. Gradio keeps with each session a
-# copy of every component's config and the last value of every input and output: 134 KB a session for the
-# page's drawings (2,000 sessions: +263 MB), 1.8 MB for a drawing of 10,000 points sent as a JSON object
-# (bench/hostile.py, row 9). 1,000 covers a full lecture hall with room to spare and bounds that to 1.8 GB.
+# copy of every component's config and the last value of every input and output: ~110 KB a session for a
+# reading of the page's drawing, 1.7 MB for a drawing of 10,000 points sent as a JSON object (bench/hostile.py
+# row 15.9). 1,000 covers a full lecture hall with room to spare and bounds that to 1.7 GB.
 SESSIONS = 1_000
 
 model = load_model()  # loaded once, shared read-only by all requests
@@ -714,7 +713,7 @@ def main() -> None:
         os.environ["FORWARDED_ALLOW_IPS"] = limits.PRIVATE_NETWORKS  # on a Space: its proxies, on private networks
     request_limits = limits.Settings.from_environment()
     if args.per_address_events is not None:
-        request_limits = dataclasses.replace(request_limits, per_address=args.per_address_events)
+        request_limits = request_limits.with_events(args.per_address_events)
     if args.per_address_rate is not None:
         request_limits = request_limits.with_rate(args.per_address_rate)
     # launch() reads GRADIO_SERVER_NAME / GRADIO_SERVER_PORT itself when these are None

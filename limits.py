@@ -1,8 +1,10 @@
 """Request limits for a public Space: bodies are bounded by the bytes that arrive, and no client address or
 session can take the queue from everyone else (ASGI middleware, before Gradio reads a byte).
 
-    demo.launch()   # adds limits.middleware(demo.demo, limits.Settings.from_environment()) to the app
+    demo.launch()   # adds limits.middleware(demo.demo, ...) to the app and limits.bound_connections()
+    python -m pytest tests/test_limits.py; python -m bench.hostile   # what they do, and what they cost
 
+Connections that send no request headers within HEADER_SECONDS are closed (HeaderDeadlineProtocol).
 Bodies. uvicorn's parser (h11) frames a body by Transfer-Encoding when a request carries both framings, so
 the Content-Length header alone bounds nothing: 10 MB sent chunked under "Content-Length: 100" was read
 whole (issue 15). Here:
@@ -18,12 +20,12 @@ whole (issue 15). Here:
     before its bytes reach Gradio (the files already written go with Gradio's cache cleanup).
 Work. POST /queue/join, /call/<name> and /run/<name> each queue or run one event. Per client address (the
 socket's peer; behind a proxy that uvicorn trusts, the address the proxy forwards: see demo.py
---forwarded-allow-ips) at most per_address events waiting or running and a token bucket of
-per_address_rate a second, and per session at most MAX_PENDING_PER_SESSION events; past either, 429. A
-request is counted when it arrives, before its body is read (30 simultaneous joins of one session used to
-pass a check made before any of them was queued), and stays counted until its event leaves Gradio's queue:
-finished, failed, cancelled, or dropped with its client's stream (Gradio's own per-session count waits for
-the stream to deliver the result, so a dropped stream kept an event counted for good).
+--forwarded-allow-ips) at most PER_ADDRESS_EVENTS events waiting or running and a token bucket of
+PER_ADDRESS_RATE a second (this machine excepted), and per session at most MAX_PENDING_PER_SESSION; past
+either, 429. A request is counted when it arrives, before its body is read (30 simultaneous joins of one
+session used to pass a check made before any of them was queued), and its event counts until Gradio's queue
+no longer holds it: finished and its result read, failed, cancelled, or its client's stream dropped (for
+which GradioQueue.drop finishes Gradio's own cleanup; without it a session was locked out after 4 drops).
 Also: an unknown endpoint gets 404 with a sentence, not a 500 and a traceback; a result stream for a
 session or event the queue does not know gets 404 and nothing in the log (Gradio writes 79 lines); an
 input the app cannot read, sent to /run/<name>, gets 400 instead of 500 (server_log.py writes its one
@@ -65,9 +67,9 @@ MAX_PENDING_PER_SESSION = 8
 # (the page sends at most ~11 events a second while the pen moves, fewer than 7 at a time). A talk whose
 # audience reaches a Space through one NAT needs more: DEMO_PER_ADDRESS_EVENTS / DEMO_PER_ADDRESS_RATE, or
 # python demo.py --per-address-events / --per-address-rate; 0 turns a limit off. The smaller these are, the
-# less a flood from one address delays everyone else (bench/hostile.py row 15.3, an attacker reading every
-# result: another person's p95 0.27 s at 16 / 20 a second / 40, 0.84 s at 32 / 20 / 40, 1.01 s at 32 / 20 / 100,
-# one run each on a machine shared with a training run).
+# less a flood from one address delays everyone else: 160 joins a second from one address that reads every
+# result (bench/hostile.py row 15.3) left another person's p95 at 0.34-0.50 s with these (3 runs), 0.84 s
+# with 32 events (1 run), 1.0 s with 32 events and a burst of 100 (1 run).
 PER_ADDRESS_EVENTS = 16  # waiting or running at once; the queue holds 64 (demo.py), so one address never fills it
 PER_ADDRESS_RATE = 20.0  # events a second, sustained (a reading is ~15 ms of the server's event loop)
 PER_ADDRESS_BURST = 40  # events at once after a quiet spell
@@ -114,10 +116,13 @@ class Settings:
         or PER_ADDRESS_BURST, whichever is more) override the defaults; 0 turns a limit off."""
         settings = cls()
         if "DEMO_PER_ADDRESS_EVENTS" in environ:
-            settings = replace(settings, per_address=int(environ["DEMO_PER_ADDRESS_EVENTS"]))
+            settings = settings.with_events(int(environ["DEMO_PER_ADDRESS_EVENTS"]))
         if "DEMO_PER_ADDRESS_RATE" in environ:
             settings = settings.with_rate(float(environ["DEMO_PER_ADDRESS_RATE"]))
         return settings
+
+    def with_events(self, events: int) -> Settings:
+        return replace(self, per_address=events)
 
     def with_rate(self, rate: float) -> Settings:
         return replace(self, per_address_rate=rate, per_address_burst=max(PER_ADDRESS_BURST, 2 * rate))

@@ -510,6 +510,14 @@ def test_behind_a_trusted_proxy_the_forwarded_address_counts(url):
     assert join("127.0.0.26", "203.0.113.8") == 200  # not a trusted proxy: counted as 127.0.0.26
 
 
+def test_settings_come_from_the_environment_and_the_command_line():
+    """DEMO_PER_ADDRESS_EVENTS / _RATE (a Space's variables), and demo.py's flags through the same methods."""
+    settings = limits.Settings.from_environment({"DEMO_PER_ADDRESS_EVENTS": "64", "DEMO_PER_ADDRESS_RATE": "100"})
+    assert (settings.per_address, settings.per_address_rate, settings.per_address_burst) == (64, 100, 200)
+    assert limits.Settings.from_environment({}) == limits.Settings()
+    assert limits.Settings().with_events(0).with_rate(0).per_address_rate == 0
+
+
 def test_shares_and_buckets_count_and_forget():
     """The bookkeeping itself, on a fake clock and a fake queue."""
     now = [0.0]
