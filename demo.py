@@ -36,6 +36,7 @@ from pydantic import field_validator
 
 import frontend
 import limits
+import server_log
 from model import DEFAULT_WEIGHTS, TUTORIAL_WEIGHTS, load_model, read_rows, sha256_of, to_mnist_placed
 from readings import Canvas, chosen_digit, digits_of, read_parts
 from strokes import parse_drawing, render_drawing
@@ -48,7 +49,11 @@ MAX_UPLOAD_PIXELS = 25_000_000  # uploads larger than this are refused from thei
 # phone screenshot's size (3 MP: ~50 ms); a JPEG decodes at 1/2-1/8 scale by its DCT (Pillow's draft).
 MAX_DECODED_PIXELS = 3_000_000
 MAX_LAYERS = 4  # the v1 image API reads only the composite; a Sketchpad sends one layer
-SESSIONS = 2_000  # sessions whose state (the digits last read, ~3 KB each) the server keeps; the oldest go
+# Sessions whose state the server keeps; the oldest are dropped past this. Gradio keeps with each session a
+# copy of every component's config and the last value of every input and output: ~110 KB a session for a
+# reading of the page's drawing, 1.7 MB for a drawing of 10,000 points sent as a JSON object (bench/hostile.py
+# row 15.9). 1,000 covers a full lecture hall with room to spare and bounds that to 1.7 GB.
+SESSIONS = 1_000
 
 model = load_model()  # loaded once, shared read-only by all requests
 tutorial_model = load_model(TUTORIAL_WEIGHTS)  # the tutorial's recipe, both bugs in, for the compare toggle
@@ -68,15 +73,17 @@ def apply_process_settings() -> None:
     # Gradio decodes uploads before our code sees them. Past 2 x this many pixels PIL refuses at open(),
     # from the header, before decoding, so a 12000x12000 upload costs milliseconds.
     Image.MAX_IMAGE_PIXELS = MAX_UPLOAD_PIXELS // 2
+    # One line, not a traceback, for an error that is the request's fault; every log entry within a budget.
+    server_log.install()
+    # Connections that send no request headers are closed after limits.HEADER_SECONDS.
+    limits.bound_connections()
 
 
-def pending_events(session: str) -> int:
-    """How many events this session has waiting or running in Gradio's queue (for limits.py)."""
-    return len(demo._queue.pending_event_ids_session.get(session, ()))
+def launch(request_limits: limits.Settings | None = None, **options) -> None:
+    """Start the server with the app's settings; options override launch()'s (host, port, quiet, ...).
 
-
-def launch(**options) -> None:
-    """Start the server with the app's settings; options override launch()'s (host, port, quiet, ...)."""
+    request_limits: per-address and per-session limits (default: limits.Settings.from_environment()).
+    """
     apply_process_settings()
     settings = dict(
         css=CSS,
@@ -87,7 +94,8 @@ def launch(**options) -> None:
         max_file_size=limits.MAX_UPLOAD_BYTES,
         enable_monitoring=False,  # /monitoring would answer anyone and print its secret URL to the log
         state_session_capacity=SESSIONS,
-        app_kwargs={"middleware": limits.middleware(pending_events)},  # bounded before Gradio parses anything
+        # bounded before Gradio parses anything; the work limits read demo's queue
+        app_kwargs={"middleware": limits.middleware(demo, request_limits)},
     )
     settings.update(options)
     demo.launch(**settings)
@@ -598,9 +606,30 @@ def main() -> None:
     parser.add_argument("--host", default=None,
                         help="address to bind; default $GRADIO_SERVER_NAME or 127.0.0.1 (0.0.0.0 exposes it)")
     parser.add_argument("--share", action="store_true", help="also open a temporary public *.gradio.live link")
+    parser.add_argument("--per-address-events", type=int, default=None,
+                        help=f"events one client address may have waiting or running (default "
+                             f"$DEMO_PER_ADDRESS_EVENTS or {limits.PER_ADDRESS_EVENTS}; 0: no limit); raise it "
+                             "for an audience that reaches the app through one NAT")
+    parser.add_argument("--per-address-rate", type=float, default=None,
+                        help=f"events a second one client address may start (default $DEMO_PER_ADDRESS_RATE or "
+                             f"{limits.PER_ADDRESS_RATE:g}; 0: no limit)")
+    parser.add_argument("--forwarded-allow-ips", default=None,
+                        help="addresses or networks of a proxy in front (uvicorn's $FORWARDED_ALLOW_IPS; default "
+                             "127.0.0.1,::1, and private networks on a Hugging Face Space): from these, the client "
+                             "is the last address in X-Forwarded-For that is not one of them, and the per-address "
+                             "limits count that address")
     args = parser.parse_args()
+    if args.forwarded_allow_ips is not None:
+        os.environ["FORWARDED_ALLOW_IPS"] = args.forwarded_allow_ips  # read by uvicorn.Config, which Gradio makes
+    elif os.environ.get("SPACE_ID") and "FORWARDED_ALLOW_IPS" not in os.environ:
+        os.environ["FORWARDED_ALLOW_IPS"] = limits.PRIVATE_NETWORKS  # on a Space: its proxies, on private networks
+    request_limits = limits.Settings.from_environment()
+    if args.per_address_events is not None:
+        request_limits = request_limits.with_events(args.per_address_events)
+    if args.per_address_rate is not None:
+        request_limits = request_limits.with_rate(args.per_address_rate)
     # launch() reads GRADIO_SERVER_NAME / GRADIO_SERVER_PORT itself when these are None
-    launch(server_name=args.host, server_port=args.port, share=args.share)
+    launch(request_limits, server_name=args.host, server_port=args.port, share=args.share)
 
 
 if __name__ == "__main__":
