@@ -57,6 +57,11 @@ import server_log
 
 MAX_JSON_BYTES = 256 * 1024  # the largest real payload, a drawing of strokes.MAX_POINTS points, is ~200 KB
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # one photo or scan
+# Values (numbers, strings, lists, ...) in one request's JSON. Gradio copies a request's data value by value in
+# its event loop (pydantic's model_dump, ~4 us a value here): a drawing of 10,000 points sent as an object is
+# 30,000 values and held everyone for 130 ms. The page sends its drawing as JSON text, one value; a script's
+# digit as an object is ~600.
+MAX_JSON_VALUES = 5_000
 MAX_UPLOAD_FILES = 2  # the page uploads one file per request
 # The page's events each have at most one on its way (Gradio's front-end sends a dependency's next event only
 # after the last one's result: trigger modes "once" and "always_last"), and it has 7 that reach the server
@@ -102,6 +107,7 @@ class Settings:
     """The limits, in one place (demo.main() fills it from its flags and the environment)."""
 
     max_json: int = MAX_JSON_BYTES
+    max_values: int = MAX_JSON_VALUES
     max_upload: int = MAX_UPLOAD_BYTES
     max_files: int = MAX_UPLOAD_FILES
     per_session: int = MAX_PENDING_PER_SESSION
@@ -291,13 +297,29 @@ def client_address(scope) -> str:
     return host
 
 
-def _session_of(body: bytes) -> str:
-    try:
-        value = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return ""
+def _session_of(value: object) -> str:
     session = value.get("session_hash") if isinstance(value, dict) else None
     return session if isinstance(session, str) else ""
+
+
+def _parsed(body: bytes) -> object:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _values_past(value: object, limit: int) -> int:
+    """How many JSON values value holds, counted up to just past limit (the count stops there)."""
+    count, pending = 0, [value]
+    while pending and count <= limit:
+        item = pending.pop()
+        count += 1
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return count
 
 
 def _event_of(body: bytes) -> str | None:
@@ -514,7 +536,11 @@ class RequestLimits:
         session, counted = "", False
         try:
             body = await self._read_body(receive, limit)
-            session = _session_of(body)
+            value = _parsed(body)
+            if _values_past(value, settings.max_values) > settings.max_values:
+                raise _Refusal(413, f"Too many values in one request (more than {settings.max_values:,}): send a "
+                                    "large drawing as JSON text (json.dumps(drawing)), as the page does.")
+            session = _session_of(value)
             if session:
                 if self.sessions.count(session) >= settings.per_session:
                     raise _Refusal(429, f"This page already has {settings.per_session} requests waiting; try "

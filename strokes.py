@@ -39,9 +39,9 @@ MAX_TEXT = 256 * 1024  # characters of JSON text (= limits.MAX_JSON_BYTES); 10,0
 REACH = 1.0  # points may lie up to one canvas side outside the canvas (a pen dragged past the edge)
 MAX_RASTER = 512  # longest side of the raster; = model.MAX_SIDE, so to_mnist never has to downscale it
 # Rows of raster that all segments cover together (each segment: its height plus the brush): the work of
-# rasterize() is proportional to it, ~0.35 us a row here. A digit on the page's canvas is ~5,000, a
-# four-digit number on a 3:1 canvas ~15,000; 10,000 points flung across a 2048-px canvas are 2 million.
-MAX_INK_ROWS = 120_000
+# rasterize() is proportional to it, ~0.35 us a row here. A digit on the page's canvas is ~3,000, a number of
+# ten digits drawn 600 px tall on a 2048-px canvas ~40,000; 10,000 points flung across it are 2 million.
+MAX_INK_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -147,29 +147,34 @@ def parse_drawing(payload: object) -> Drawing:
     return Drawing(width, height, tuple(_stroke(s, i, width, height) for i, s in enumerate(strokes)), seq)
 
 
-def _kept(points: np.ndarray) -> np.ndarray:
-    """A stroke in raster pixels without the points closer than one pixel to the last point kept (the last
-    point of the stroke always stays). The page keeps a point per 2 canvas pixels, so this changes nothing
-    it sends; a script's 1-px-dense path on a 2048-px canvas (four points per raster pixel) costs a quarter."""
+def _kept(points: np.ndarray, step: float) -> np.ndarray:
+    """A stroke in raster pixels without the points closer than step to the last point kept (the last point of
+    the stroke always stays). The brush is 2 x radius wide and step is a quarter of the radius, so a chord replaces
+    at most that much of the pen's path; a script's 1-px-dense path on a 2048-px canvas costs a twentieth."""
     steps = np.diff(points, axis=0)
-    if len(points) < 3 or ((steps * steps).sum(axis=1) >= 1.0).all():
+    if len(points) < 3 or ((steps * steps).sum(axis=1) >= step * step).all():
         return points
     kept, (x, y) = [0], points[0]
     for index in range(1, len(points) - 1):
         dx, dy = points[index, 0] - x, points[index, 1] - y
-        if dx * dx + dy * dy >= 1.0:
+        if dx * dx + dy * dy >= step * step:
             kept.append(index)
             x, y = points[index]
     kept.append(len(points) - 1)
     return points[kept]
 
 
+def _radius(drawing: Drawing) -> float:
+    """The brush's radius in raster pixels (web/engine.js: the same expression)."""
+    return drawing.brush * drawing.scale / 2
+
+
 def _segments(drawing: Drawing) -> np.ndarray:
     """(S, 4) float64 segments [ax, ay, bx, by] in raster pixels; a one-point stroke is a segment of length 0."""
-    scale = drawing.scale
+    scale, step = drawing.scale, max(1.0, _radius(drawing) / 4)
     parts = []
     for stroke in drawing.strokes:
-        points = _kept(stroke * scale)  # (N, 2)
+        points = _kept(stroke * scale, step)  # (N, 2)
         if len(points) == 1:
             parts.append(np.concatenate([points, points], axis=1))
         else:
@@ -177,12 +182,16 @@ def _segments(drawing: Drawing) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros((0, 4))
 
 
-def ink_rows(drawing: Drawing) -> int:
-    """How many (segment, raster row) pairs rasterize() visits: the measure of its work, bounded by MAX_INK_ROWS."""
-    segments = _segments(drawing)
-    radius = drawing.brush * drawing.scale / 2
+def _rows(segments: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """The first and last raster row each segment's brush reaches (the last not clipped to the raster)."""
     top = np.maximum(np.ceil(np.minimum(segments[:, 1], segments[:, 3]) - radius - 0.5), 0)
     bottom = np.floor(np.maximum(segments[:, 1], segments[:, 3]) + radius - 0.5)
+    return top, bottom
+
+
+def ink_rows(drawing: Drawing) -> int:
+    """How many (segment, raster row) pairs rasterize() visits: the measure of its work, bounded by MAX_INK_ROWS."""
+    top, bottom = _rows(_segments(drawing), _radius(drawing))
     return int(np.maximum(bottom - top + 1, 0).sum())
 
 
@@ -196,15 +205,15 @@ def rasterize(drawing: Drawing) -> np.ndarray:
     """
     scale = drawing.scale
     width, height = math.floor(drawing.width * scale + 0.5), math.floor(drawing.height * scale + 0.5)
-    radius = drawing.brush * scale / 2
+    radius = _radius(drawing)
     segments = _segments(drawing)
-    rows = ink_rows(drawing)
+    top, bottom = _rows(segments, radius)
+    rows = int(np.maximum(bottom - top + 1, 0).sum())
     if rows > MAX_INK_ROWS:
         raise ValueError(f"too much ink to draw ({rows:,} rows of strokes; at most {MAX_INK_ROWS:,}): "
                          "fewer or shorter strokes, please")
     ax, ay, bx, by = segments.T  # (S,) each
-    top = np.maximum(np.ceil(np.minimum(ay, by) - radius - 0.5), 0)
-    bottom = np.minimum(np.floor(np.maximum(ay, by) + radius - 0.5), height - 1)
+    bottom = np.minimum(bottom, height - 1)
     count = np.maximum(bottom - top + 1, 0).astype(np.int64)  # rows each segment covers
     segment = np.repeat(np.arange(len(segments)), count)  # (R,): one entry per (segment, row)
     row = top[segment] + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))

@@ -468,6 +468,24 @@ def heavy_drawing(seed: int) -> dict:
     return {"width": 2048, "height": 2048, "strokes": points}
 
 
+def heaviest_accepted(seed: int) -> str:
+    """The most work a drawing within every limit asks for: 10,000 points on a 2048x2048 canvas, a random walk
+    whose rows of ink come just under strokes.MAX_INK_ROWS (its step found by bisection), sent as JSON text as
+    the page sends it."""
+    from strokes import MAX_INK_ROWS, ink_rows, parse_drawing
+
+    def walk(step: float) -> dict:
+        moves = np.random.default_rng(seed).uniform(-step, step, (10_000, 2))
+        points = np.clip(np.cumsum(moves, axis=0) + 1024, 0, 2047)
+        return {"width": 2048, "height": 2048, "strokes": [np.round(points, 1).tolist()]}
+
+    low, high = 0.5, 64.0  # more rows the longer the steps (fewer points are dropped as too close)
+    for _ in range(20):
+        middle = (low + high) / 2
+        low, high = (middle, high) if ink_rows(parse_drawing(walk(middle))) <= MAX_INK_ROWS else (low, middle)
+    return json.dumps(walk(low))
+
+
 def digit_png(path: Path) -> None:
     """A 4990x4990 RGB PNG (24.9 megapixels, 75 MB decoded) of a digit, about 100 KB."""
     from PIL import Image, ImageDraw
@@ -488,6 +506,15 @@ def row15_4(url: str, process, folder: Path) -> None:
     heavy = min(reading(url, fn, [heavy_drawing(0), False], "127.0.4.1")[1] for _ in range(3))
     print(f"15.4 a 2048x2048 drawing of 10,000 points spread across it: round trip {heavy * 1000:.0f} ms (a 7: "
           f"{seven * 1000:.0f} ms; fastest of 3 each)")
+    heaviest = heaviest_accepted(0)
+    accepted = min(reading(url, fn, [heaviest, False], "127.0.4.1")[1] for _ in range(3))
+    print(f"15.4 the heaviest drawing within every limit (10,000 points, rows of ink just under the bound, as JSON "
+          f"text): round trip {accepted * 1000:.0f} ms")
+    calls = [lambda i=i: reading(url, fn, [heaviest, False], f"127.0.4.{1 + i}") for i in range(16)]
+    calls.append(lambda: (time.sleep(0.2), reading(url, fn, [SEVEN, False], HONEST))[1])
+    results = at_once(calls)
+    print(f"15.4 16 of them at once (from 16 addresses): {sum(ok for ok, _ in results[:-1])} answered, the last after "
+          f"{max(t for _, t in results[:-1]):.1f}s; an honest pen-up (a 7) 0.2 s later: {results[-1][1] * 1000:.0f} ms")
     for many in (16, 32):  # each from an address of its own: the work per request, not the per-address limits
         calls = [lambda i=i: reading(url, fn, [heavy_drawing(i), False], f"127.0.4.{1 + i}") for i in range(many)]
         calls.append(lambda: (time.sleep(0.2), reading(url, fn, [SEVEN, False], HONEST))[1])

@@ -45,23 +45,28 @@
     return longest <= c.max_raster ? 1.0 : c.max_raster / longest;
   }
 
-  function keptPoints(stroke, scale) {  // strokes._kept: drop points within one raster pixel of the last kept
+  function keptPoints(stroke, scale, step) {  // strokes._kept: drop points within step of the last kept
     const points = stroke.map(([x, y]) => [x * scale, y * scale]);
     if (points.length < 3) return points;
     const kept = [points[0]];
     let [x, y] = points[0];
     for (let i = 1; i < points.length - 1; i++) {
       const dx = points[i][0] - x, dy = points[i][1] - y;
-      if (dx * dx + dy * dy >= 1.0) { kept.push(points[i]); [x, y] = points[i]; }
+      if (dx * dx + dy * dy >= step * step) { kept.push(points[i]); [x, y] = points[i]; }
     }
     kept.push(points[points.length - 1]);
     return kept;
   }
 
+  function radiusOf(c, drawing) {  // strokes._radius: the brush's radius in raster pixels
+    return c.brush_fraction * Math.min(drawing.width, drawing.height) * rasterScale(c, drawing.width, drawing.height) / 2;
+  }
+
   function segmentsOf(c, drawing) {
-    const scale = rasterScale(c, drawing.width, drawing.height), segments = [];
+    const scale = rasterScale(c, drawing.width, drawing.height), step = Math.max(1.0, radiusOf(c, drawing) / 4);
+    const segments = [];
     for (const stroke of drawing.strokes) {
-      const p = keptPoints(stroke, scale);
+      const p = keptPoints(stroke, scale, step);
       if (p.length === 1) segments.push([p[0][0], p[0][1], p[0][0], p[0][1]]);
       else for (let i = 0; i + 1 < p.length; i++) segments.push([p[i][0], p[i][1], p[i + 1][0], p[i + 1][1]]);
     }
@@ -105,8 +110,7 @@
   }
 
   function inkRows(c, drawing, segments) {  // strokes.ink_rows: the measure of rasterize's work
-    const scale = rasterScale(c, drawing.width, drawing.height);
-    const radius = c.brush_fraction * Math.min(drawing.width, drawing.height) * scale / 2;
+    const radius = radiusOf(c, drawing);
     let rows = 0;
     for (const [, ay, , by] of segments) {
       const top = Math.max(Math.ceil(Math.min(ay, by) - radius - 0.5), 0);
@@ -119,7 +123,7 @@
   function rasterize(c, drawing) {  // -> {ink: Uint8Array (h*w), width, height, scale}
     const scale = rasterScale(c, drawing.width, drawing.height);
     const width = Math.floor(drawing.width * scale + 0.5), height = Math.floor(drawing.height * scale + 0.5);
-    const radius = c.brush_fraction * Math.min(drawing.width, drawing.height) * scale / 2;
+    const radius = radiusOf(c, drawing);
     const segments = segmentsOf(c, drawing);
     const rows = inkRows(c, drawing, segments);
     if (rows > c.max_ink_rows) {
