@@ -593,11 +593,13 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_
                                                   api_hidden, api_caption, api_row], api_name="predict",
                      api_description="The first version's API: read one digit from a sketchpad image; 8 outputs.")
 
-# Queue: 2 events at a time (= cores; one torch thread each). At most 64 waiting: past that a client is
-# told the queue is full instead of waiting (64 readings take about 1 s here). status_update_rate: with
-# "auto" Gradio sends every waiting event its queue position each time any event finishes, n^2 messages
-# for n people drawing; the page never shows positions (show_progress="hidden"), so once a minute is enough.
-demo.queue(default_concurrency_limit=2, max_size=64, status_update_rate=60)
+# Queue: 2 events at a time (= cores; one torch thread each). At most 256 waiting: past that a client is
+# told the queue is full instead of waiting (a reading is ~20 ms of the server's event loop, so 256 take ~5 s;
+# a room of 128 people drawing at once peaks past 64 waiting). One address holds at most 16 of the places
+# (limits.PER_ADDRESS_EVENTS). status_update_rate: with "auto" Gradio sends every waiting event its queue
+# position each time any event finishes, n^2 messages for n people drawing; the page never shows positions
+# (show_progress="hidden"), so once a minute is enough.
+demo.queue(default_concurrency_limit=2, max_size=256, status_update_rate=60)
 
 
 def main() -> None:

@@ -75,7 +75,7 @@ MAX_PENDING_PER_SESSION = 8
 # less a flood from one address delays everyone else: 160 joins a second from one address that reads every
 # result (bench/hostile.py row 15.3) left another person's p95 at 0.34-0.50 s with these (3 runs), 0.84 s
 # with 32 events (1 run), 1.0 s with 32 events and a burst of 100 (1 run).
-PER_ADDRESS_EVENTS = 16  # waiting or running at once; the queue holds 64 (demo.py), so one address never fills it
+PER_ADDRESS_EVENTS = 16  # waiting or running at once; the queue holds 256 (demo.py), so one address never fills it
 PER_ADDRESS_RATE = 20.0  # events a second, sustained (a reading is ~15 ms of the server's event loop)
 PER_ADDRESS_BURST = 40  # events at once after a quiet spell
 # This machine (the presenter's own browser, the tests, the benchmarks) is not limited per address. A proxy on

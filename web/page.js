@@ -14,7 +14,7 @@
 (function (global) {
   "use strict";
 
-  const RETRY_MS = 4000, RETRIES = 2, STEP_MS = 350;  // STEP_MS: Play shows about three rows a second
+  const RETRY_MS = 6000, RETRIES = 2, STEP_MS = 350;  // STEP_MS: Play shows about three rows a second
   const parts = {};
   let page = null;
 
