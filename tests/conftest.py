@@ -45,6 +45,20 @@ def client(app):
     return Client(app.demo.local_url, verbose=False, ssl_verify=False)
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium under Playwright, one for the whole run (the browser tests skip where it is
+    missing, and fail in CI, which installs it)."""
+    from playwright.sync_api import sync_playwright
+
+    from harness import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
 def sketch(path) -> dict:
     """The v1 image API's input, the Sketchpad's value, as an API client sends it."""
     from gradio_client import handle_file

@@ -17,7 +17,6 @@ import pytest
 
 from harness import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     FOUR,
     ONE,
     SEVEN,
@@ -44,15 +43,6 @@ def server():
     with start_server() as (url, _, _):
         yield url
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def open_page(browser, url, width: int = 1280, height: int = 900, phone: bool = False):

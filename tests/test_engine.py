@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness import CHROMIUM, CHROMIUM_ARGS, engine_page, varied_drawings
+from harness import CHROMIUM, engine_page, varied_drawings
 from readings import read_drawing, read_picture
 from strokes import parse_drawing, rasterize
 
@@ -37,15 +37,6 @@ AS_TEXT = "results => JSON.stringify(results, (key, v) => typeof v === 'number' 
 def run(page, expression: str, argument) -> list:
     return json.loads(page.evaluate(f"argument => ({AS_TEXT})(({expression})(argument))", argument))
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module", params=["webassembly", "javascript"])

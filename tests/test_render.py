@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness import CHROMIUM, CHROMIUM_ARGS, DIGIT_STROKES, ROOT, pen_path
+from harness import CHROMIUM, DIGIT_STROKES, ROOT, pen_path
 from model import read_rows, to_mnist
 from strokes import parse_drawing, render_drawing
 from views import row_belief, settling_rows, settling_sentence, spoken_summary, viridis
@@ -23,16 +23,12 @@ if not Path(CHROMIUM).exists():
 
 
 @pytest.fixture(scope="module")
-def render():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.set_content("<!doctype html><title>render</title>")
-        page.add_script_tag(content=(ROOT / "web" / "render.js").read_text())
-        yield page
-        browser.close()
+def render(browser):
+    page = browser.new_page()
+    page.set_content("<!doctype html><title>render</title>")
+    page.add_script_tag(content=(ROOT / "web" / "render.js").read_text())
+    yield page
+    page.close()
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import build_static
-from harness import CHROMIUM, CHROMIUM_ARGS, FOUR, ONE, SEVEN, axe_violations, draw, draw_with_finger, prediction_text
+from harness import CHROMIUM, FOUR, ONE, SEVEN, axe_violations, draw, draw_with_finger, prediction_text
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("CI"):
@@ -40,15 +40,6 @@ def site(tmp_path_factory):
     yield folder, f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
 
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def open_offline(browser, url: str, width=1280, height=720, phone=False):
