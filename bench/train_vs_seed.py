@@ -25,6 +25,9 @@ import sys
 import time
 from pathlib import Path
 
+# As train.py does before torch loads OpenMP (waiting threads sleep, not spin), so that both recipes run the same.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import torch
 import torch.nn as nn
 
