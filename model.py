@@ -358,6 +358,7 @@ def load_model(path: str | os.PathLike | None = None) -> BiLSTM:
         raise ValueError(f"{path}: weights do not fit BiLSTM({checkpoint['model_args']}): {error}") from None
     except ValueError as error:
         raise ValueError(f"{path}: {error}") from None
+    model.not_a_digit = _checked_not_a_digit(checkpoint.get("not_a_digit"), path)  # None: no verdict (the tutorial's)
     card = path.with_suffix(".json")
     if card.is_file():
         try:
@@ -424,39 +425,54 @@ def row_importance(model: BiLSTM, digit: np.ndarray) -> dict[str, np.ndarray | i
 
 
 # ---------------------------------------------------------------------------------------------
-# The verdict: "not a digit" when the score of the full reading is under the calibrated threshold.
+# "Not a digit": the verdict on one reading. A checkpoint trained with negatives carries
+# "not_a_digit": {"score": one of SCORES, "threshold": float}; the drawing is not a digit iff the
+# score of the full reading's 10 logits is below the threshold. Both scores are a line in any
+# language, so the browser can give the same verdict from the same logits.
+
+SCORES = ("max_softmax", "logsumexp")  # max of softmax(logits); logsumexp(logits) (minus the "energy")
+
+
+def not_a_digit_score(logits: torch.Tensor, score: str) -> torch.Tensor:
+    """logits (..., 10) -> (...): how much the reading looks like a digit; low = unlike any digit."""
+    if score == "max_softmax":
+        return logits.float().softmax(-1).amax(-1)
+    if score == "logsumexp":
+        return logits.float().logsumexp(-1)
+    raise ValueError(f"score must be one of {SCORES}, got {score!r}")
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """What the model says of one digit: its softmax, best guess, and whether it is a digit at all."""
+    """What the model says about one drawing: the best guess, its probabilities, and whether it is a digit at all."""
 
-    probs: np.ndarray  # (10,) float32 softmax
-    digit: int  # argmax
+    probs: np.ndarray  # (10,) float32 softmax of the logits
+    digit: int  # argmax: the best guess, even when not_a_digit
     confidence: float  # probs[digit]
-    score: float  # model.not_a_digit["score"] of the logits (max softmax when the model has no rule)
-    not_a_digit: bool  # score < threshold; always False for a model without a rule (the tutorial's)
+    score: float  # the checkpoint's score of the logits (max_softmax when it has no threshold)
+    not_a_digit: bool  # score < threshold; always False for a checkpoint without one
 
 
-def judge(model: BiLSTM, logits: np.ndarray) -> Verdict:
-    """The verdict on one reading's (10,) logits, with the probabilities (web/engine.js `judge` is the same)."""
-    logits = np.asarray(logits, dtype=np.float64)
-    shifted = np.exp(logits - logits.max())
-    probs = (shifted / shifted.sum()).astype(np.float32)
-    digit = int(probs.argmax())
+def judge(model: BiLSTM, logits: np.ndarray | torch.Tensor) -> Verdict:
+    """The verdict on one full reading: (10,) logits of model(digit) -> Verdict, with model.not_a_digit's rule."""
+    values = torch.as_tensor(np.asarray(logits, dtype=np.float32)).reshape(-1)
+    if values.shape != (10,):
+        raise ValueError(f"expected the 10 logits of one reading, got shape {tuple(np.shape(logits))}")
     rule = getattr(model, "not_a_digit", None)
-    if rule is not None and rule["score"] == "logsumexp":
-        score = float(logits.max() + np.log(shifted.sum()))
-    else:
-        score = float(probs[digit])
-    return Verdict(probs, digit, float(probs[digit]), score, rule is not None and score < rule["threshold"])
+    probs = values.softmax(0).numpy()
+    digit = int(probs.argmax())
+    score = float(not_a_digit_score(values, rule["score"] if rule else "max_softmax"))
+    return Verdict(probs=probs, digit=digit, confidence=float(probs[digit]), score=score,
+                   not_a_digit=bool(rule is not None and score < rule["threshold"]))
 
 
 @torch.inference_mode()
 def read_digit(model: BiLSTM, image: Image.Image | np.ndarray) -> Verdict | None:
-    """One image -> the verdict on it as one digit, or None when there is no ink."""
+    """Image -> the model's Verdict on it through to_mnist, or None when there is no ink."""
     digit = to_mnist(image)
-    return None if digit is None else judge(model, model(torch.from_numpy(digit)[None])[0].numpy())
+    if digit is None:
+        return None
+    return judge(model, model(torch.from_numpy(digit)[None])[0])
 
 
 @torch.inference_mode()
@@ -476,3 +492,14 @@ def read_number(model: BiLSTM, image: Image.Image | np.ndarray) -> dict | None:
                        "box": part["box"]})
     number = None if any(d["not_a_digit"] for d in digits) else "".join(d["digit"] for d in digits)
     return {"number": number, "digits": digits}
+
+
+def _checked_not_a_digit(value: object, path: Path) -> dict | None:
+    """A checkpoint's "not_a_digit" entry -> {"score": str, "threshold": float}, None if absent; else a named error."""
+    if value is None:
+        return None
+    if not (isinstance(value, dict) and value.get("score") in SCORES and isinstance(value.get("threshold"), float)
+            and math.isfinite(value["threshold"])):
+        raise ValueError(f'{path}: "not_a_digit" must be {{"score": one of {SCORES}, "threshold": a finite float}}, '
+                         f"got {value!r:.200}")
+    return {"score": value["score"], "threshold": value["threshold"]}

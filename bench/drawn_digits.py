@@ -5,8 +5,9 @@
 
 Each test digit is enlarged to a random size from a third of the canvas to nearly all of it, turned
 into pure black ink on white (as the sketchpad sends it: 0 or 255, no anti-aliasing), pasted at a
-random place, and sent through model.predict. Prints the accuracy next to the model's accuracy on
-the same digits as MNIST gives them (28x28 straight into the model).
+random place (harness.drawn_at_random), and read through model.read_digit. Prints the accuracy next to the
+model's accuracy on the same digits as MNIST gives them (28x28 straight into the model), and how many of
+the drawn digits the checkpoint's rule calls "not a digit".
 """
 
 from __future__ import annotations
@@ -17,15 +18,9 @@ import time
 import numpy as np
 import torch
 
-from harness import render_drawn
-from model import load_model, predict
+from harness import drawn_at_random
+from model import load_model, read_digit
 from train import mnist
-
-
-def random_placement(rng: np.random.Generator, canvas: int) -> tuple[int, int, int]:
-    """-> size (a third of the canvas to nearly all of it), left, top; the 28x28 box stays inside."""
-    size = int(rng.integers(canvas // 3, canvas - canvas // 40))
-    return size, int(rng.integers(0, canvas - size + 1)), int(rng.integers(0, canvas - size + 1))
 
 
 def main() -> None:
@@ -42,13 +37,14 @@ def main() -> None:
     with torch.inference_mode():
         clean = model(torch.from_numpy(images).float() / 255).argmax(1).numpy()
     rng = np.random.default_rng(args.seed)
-    drawn, seconds = [], []
+    drawn, flagged, seconds = [], [], []
     for digit in images:
-        page = render_drawn(digit, args.canvas, *random_placement(rng, args.canvas))
+        page = drawn_at_random(digit, rng, args.canvas)
         start = time.perf_counter()
-        probs = predict(model, page)
+        verdict = read_digit(model, page)
         seconds.append(time.perf_counter() - start)
-        drawn.append(-1 if probs is None else int(probs.argmax()))
+        drawn.append(-1 if verdict is None else verdict.digit)
+        flagged.append(verdict is not None and verdict.not_a_digit)
     drawn = np.array(drawn)
     print(f"{args.count} MNIST test digits, drawn on a {args.canvas}x{args.canvas} white canvas at sizes "
           f"{args.canvas // 3}..{args.canvas - args.canvas // 40} px, random places")
@@ -56,7 +52,8 @@ def main() -> None:
     print(f"  drawn, through to_mnist:     {100 * (drawn == labels).mean():.2f}% right")
     print(f"  both right {((clean == labels) & (drawn == labels)).sum()}, only MNIST right "
           f"{((clean == labels) & (drawn != labels)).sum()}, only drawn right {((clean != labels) & (drawn == labels)).sum()}")
-    print(f"  predict() per canvas: median {1000 * np.median(seconds):.1f} ms, p95 {1000 * np.percentile(seconds, 95):.1f} ms")
+    print(f"  called not a digit:          {100 * np.mean(flagged):.2f}% ({int(np.sum(flagged))})")
+    print(f"  read_digit() per canvas: median {1000 * np.median(seconds):.1f} ms, p95 {1000 * np.percentile(seconds, 95):.1f} ms")
 
 
 if __name__ == "__main__":

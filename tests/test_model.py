@@ -137,7 +137,7 @@ def test_committed_card_describes_committed_weights():
     assert card["parameters"] == 49_418
     assert card["test_accuracy"] >= 0.994
     assert card["command"].startswith("python train.py")
-    assert len(card["epochs"]) == card["args"]["epochs"]
+    assert len(card["epochs"]) == card["recipe"]["epochs"]  # args hold only overrides (None: the recipe's)
 
 
 def test_committed_weights_on_the_real_mnist_test_set(model, mnist_test):

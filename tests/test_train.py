@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import pytest
 import torch
@@ -18,6 +18,7 @@ from model import load_model, sha256_of
 def short_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "tiny.pt"
     card = train.main(["--epochs", "2", "--train-limit", "4000", "--batch-size", "64", "--lr", "1e-2",
+                       "--styled", "100", "--negatives", "300", "--report-negatives", "90", "--report-drawn", "100",
                        "--out", str(out)])
     return out, card
 
@@ -44,6 +45,38 @@ def test_run_writes_weights_card_and_pictures(short_run):
     assert not list(out.parent.glob(".*tmp*"))  # temp files renamed, none left
 
 
+def test_run_calibrates_on_what_it_did_not_train_on(short_run):
+    out, card = short_run
+    recipe = train.RECIPES["ours"]
+    rule = card["not_a_digit"]
+    assert load_model(out).not_a_digit == {"score": rule["score"], "threshold": rule["threshold"]}
+    assert rule["calibrated_on"]["digits"] == recipe.calibration_digits
+    assert rule["calibrated_on"]["digits_flagged"] <= recipe.flag_budget
+    assert rule["calibrated_on"]["digits_drawn_as_ink_flagged"] <= recipe.flag_budget
+    assert rule["calibrated_on"]["negatives"] == recipe.calibration_negatives
+    assert (rule["held_out"]["held_out_negatives"], rule["held_out"]["drawn_test"]) == (90, 100)
+    assert card["recipe"]["negatives"] == 300 and card["recipe"]["styled"] == 100  # overrides recorded
+
+
+def test_calibration_digits_are_never_trained_on(monkeypatch):
+    """main() trains on the first 60,000 - calibration_digits images and calibrates on the rest."""
+    seen = {}
+
+    class Seen(Exception):
+        pass
+
+    def fake_epoch(model, images, labels, *args, **kwargs):
+        seen["train"] = images
+        raise Seen  # enough: only what training was given matters here
+
+    monkeypatch.setattr(train, "train_epoch", fake_epoch)
+    with pytest.raises(Seen):
+        train.main(["--epochs", "1", "--styled", "0", "--negatives", "0", "--out", "/nonexistent/x.pt"])
+    everything, _ = train.load_mnist(None, train=True, device=torch.device("cpu"))
+    keep = len(everything) - train.RECIPES["ours"].calibration_digits
+    assert torch.equal(seen["train"], everything[:keep])
+
+
 def test_augmentation_keeps_shape_range_and_is_random():
     generator = torch.Generator().manual_seed(0)
     images = torch.zeros(64, 28, 28)
@@ -52,6 +85,25 @@ def test_augmentation_keeps_shape_range_and_is_random():
     assert first.shape == images.shape and first.min() >= 0 and first.max() <= 1
     assert not torch.equal(first, second)
     assert (first.sum((1, 2)) > 0.4 * images.sum((1, 2))).all()  # the digit stays in the picture
+    everything = replace(train.RECIPES["ours"], elastic_fraction=1.0, coarse_fraction=1.0)
+    third = train.augment(images, generator, everything)
+    assert third.shape == images.shape and third.min() >= 0 and third.max() <= 1
+    assert (third.sum((1, 2)) > 0.4 * images.sum((1, 2))).all()
+
+
+def test_fast_mnist_reading_is_torchvisions():
+    images, labels = train.load_mnist(None, train=False, device=torch.device("cpu"))
+    dataset = train.mnist(train=False)
+    assert torch.equal(images, dataset.data.float() / 255) and torch.equal(labels, dataset.targets)
+
+
+# Recipe fields added after a card was written, and the value that turns each added feature off; the other
+# added fields only tune those features. A card without them was trained with all of them off.
+ADDED_SWITCHES = {"elastic_fraction": 0.0, "styled": 0, "styled_per_32": 0, "coarse_fraction": 0.0, "plain_finish": 0,
+                  "negatives": 0, "negatives_per_32": 0, "calibration_digits": 0, "calibration_negatives": 0,
+                  "report_negatives": 0, "report_drawn": 0, "autocast": "float32"}
+ADDED_TUNING = {"elastic_alpha", "elastic_sigma", "coarse_cells", "coarse_cells_up_to", "coarse_pen", "negative_weight",
+                "flag_budget", "score"}
 
 
 @pytest.mark.parametrize("name, weights", [("ours", "bilstm_mnist"), ("tutorial", "tutorial_bilstm")])
@@ -60,7 +112,12 @@ def test_recipes_are_what_produced_the_committed_weights(name, weights):
     constant of a recipe makes this fail until the weights are retrained with it."""
     card = json.loads((ROOT / "weights" / f"{weights}.json").read_text())
     args = train.parse_args(["--recipe", name])
-    assert card["recipe"] == {"name": name, **asdict(train.recipe_of(args))}
+    recipe = asdict(train.recipe_of(args))
+    added = recipe.keys() - card["recipe"].keys()
+    assert added <= ADDED_SWITCHES.keys() | ADDED_TUNING
+    if added:  # a card from before those fields: the features they add are off in its recipe
+        assert {k: recipe[k] for k in ADDED_SWITCHES} == ADDED_SWITCHES
+    assert card["recipe"] == {"name": name, **{k: v for k, v in recipe.items() if k not in added}}
     assert card["args"]["seed"] == args.seed and card["args"]["hidden"] == args.hidden
     assert card["args"]["train_limit"] == 0
 
