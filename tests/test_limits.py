@@ -261,7 +261,7 @@ def test_the_file_counter_agrees_with_starlette_s_form_parser(disposition):
     async def stream():
         yield body
 
-    parsed = asyncio.run(MultiPartParser(Headers({"content-type": "multipart/form-data; boundary=b0undary"}),
+    parsed = run_alone(MultiPartParser(Headers({"content-type": "multipart/form-data; boundary=b0undary"}),
                                          stream()).parse())
     files = sum(isinstance(value, UploadFile) for _, value in parsed.multi_items())
     assert limits.FileCounter(b"multipart/form-data; boundary=b0undary").feed(body) == files
@@ -287,6 +287,13 @@ def test_a_connection_that_sends_no_request_is_closed(url, monkeypatch, sent):
         time.sleep(0.2)  # an honest client sends at once
         sock.sendall(b"GET /config HTTP/1.1\r\nHost: x\r\n\r\n")
         assert sock.recv(12) == b"HTTP/1.1 200"
+
+
+def run_alone(coroutine):
+    """asyncio.run in a thread of its own: the session's Chromium (Playwright's sync API) keeps an event loop
+    running in the main thread once a browser test has started it, and asyncio.run refuses to nest."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def run_asgi(app, body_chunks: list[bytes], headers: dict[str, str], path: str = "/gradio_api/queue/join",
@@ -322,7 +329,7 @@ def run_asgi(app, body_chunks: list[bytes], headers: dict[str, str], path: str =
                  "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]}
         await limits.RequestLimits(counting_app, None, settings)(scope, receive, send)
 
-    asyncio.run(main())
+    run_alone(main())
     start = next(m for m in sent if m["type"] == "http.response.start")
     return start["status"], b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"), handed[0]
 

@@ -155,8 +155,8 @@
       const strangers = value.digits.filter((d) => d.not_a_digit).length;
       verdict = strangers ? `${strangers === 1 ? "one part is" : `${strangers} parts are`} not a digit (?)` : "";
     } else if (value && value.not_a_digit) {
-      said = local ? "…" : "?";
-      verdict = `${local ? "not a digit yet" : "not a digit"}: best guess ${value.digit}, ${percent(value.confidence)}%`;
+      said = local ? "Not a digit yet" : "Not a digit";  // said plainly; calm (grey) while the pen moves
+      verdict = `best guess ${value.digit}, ${percent(value.confidence)}%`;
     } else if (value) {
       said = value.digit;
       confidence = `${percent(value.confidence)}%`;
