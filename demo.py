@@ -517,7 +517,7 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_
         gr.Markdown("# A bidirectional LSTM reads your digit, row by row, as you draw", elem_id="title")
         gr.HTML(frontend.fragment("keys"), elem_id="keys", apply_default_css=False)
     digit_state = gr.State(None)  # what this session last read: {"parts", "canvas", "pick", "seq"}
-    with gr.Row(equal_height=False):
+    with gr.Row(equal_height=False, elem_id="main"):
         with gr.Column(scale=5, min_width=300):
             sketchpad = described(gr.HTML(None, html_template=frontend.fragment("sketchpad"), head=SCRIPTS,
                                           js_on_load=attach("sketchpad", ("lift",)), apply_default_css=False, elem_id="sketchpad",

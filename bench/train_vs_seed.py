@@ -124,7 +124,9 @@ def main() -> None:
 
     mean = sum(s for s, _ in tutorial) / len(tutorial)
     per_epoch = sum(e["train_seconds"] for e in card["epochs"]) / len(ours)
-    print(f"\nseconds per epoch: tutorial {mean:.1f}; ours {per_epoch:.1f} (with its non-digits, augmented, {card['precision']})")
+    augmented = "augmented" if card["recipe"]["augment"] else "not augmented"
+    print(f"\nseconds per epoch: tutorial {mean:.1f}; ours {per_epoch:.1f} (with its non-digits, {augmented}, "
+          f"{card['precision']})")
     hit = time_to_target(tutorial)
     described = (f"epoch {hit[0]}, {hit[1]:.1f}s of training" if hit
                  else f"not within {len(tutorial)} epochs (> {sum(s for s, _ in tutorial):.0f}s)")

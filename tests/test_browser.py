@@ -198,10 +198,13 @@ def test_draw_with_a_finger_on_a_phone(server, browser):
     assert page.locator("#model-input").bounding_box()["y"] < 844 + 400  # a glimpse of the reading within reach
     assert not page.locator("#keys").is_visible()  # no keyboard on a phone: no keyboard hint
     assert page.locator("#title").bounding_box()["height"] < 60  # a compact title
-    draw_with_finger(page, [[(0.3 + 0.4 * x, y) for x, y in stroke] for stroke in ONE])  # a second stroke
+    # the answer comes before the gallery on a phone (one column: canvas, answer, softmax, then the rest)
+    assert page.locator("#probabilities .bars").bounding_box()["y"] < page.locator("#gallery").bounding_box()["y"]
     wait_for_server(page)
     if os.environ.get("PHONE_SCREENSHOT"):
         page.screenshot(path=os.environ["PHONE_SCREENSHOT"])
+    draw_with_finger(page, [[(0.3 + 0.4 * x, y) for x, y in stroke] for stroke in ONE])  # a second stroke
+    wait_for_server(page)
     page.context.close()
 
 
