@@ -323,18 +323,8 @@ def source_of(drawing: object) -> dict:
         parts = digits_of(render_drawing(checked)) if checked.strokes else []
     except ValueError as error:
         raise gr.Error(f"Could not read that drawing: {error}") from None
-    return {"parts": parts, "canvas": Canvas.of(checked) if parts else None, "pick": _pick_of(drawing),
+    return {"parts": parts, "canvas": Canvas.of(checked) if parts else None, "pick": checked.pick,
             "seq": checked.seq}
-
-
-def _pick_of(payload: object) -> int | None:
-    """The optional "pick" of a drawing: which digit of a number to walk (parse_drawing checked the rest)."""
-    value = json.loads(payload).get("pick") if isinstance(payload, str) else payload.get("pick")
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1000:
-        raise gr.Error("Could not read that drawing: 'pick' must be the index of a digit, from 0")
-    return value
 
 
 def read_example(selection: object, compare: bool = False, request: gr.Request = None) -> dict:

@@ -39,9 +39,12 @@ MAX_TEXT = 256 * 1024  # characters of JSON text (= limits.MAX_JSON_BYTES); 10,0
 REACH = 1.0  # points may lie up to one canvas side outside the canvas (a pen dragged past the edge)
 MAX_RASTER = 512  # longest side of the raster; = model.MAX_SIDE, so to_mnist never has to downscale it
 # Rows of raster that all segments cover together (each segment: its height plus the brush): the work of
-# rasterize() is proportional to it, ~0.35 us a row here. A digit on the page's canvas is ~3,000, a number of
-# ten digits drawn 600 px tall on a 2048-px canvas ~40,000; 10,000 points flung across it are 2 million.
-MAX_INK_ROWS = 50_000
+# rasterize() is proportional to it, ~0.2 us a row here. A digit on the page's canvas is ~3,000; a number of
+# four on the page's 560x280 canvas 6,000-9,000; the most of 1,600 non-digit drawings (scribbles) 14,700; ten
+# digits drawn 600 px tall on a square 2048-px canvas (whose brush is 4x the page's) ~40,000: refused, as are
+# 10,000 points flung across it (2 million). 30,000 keeps the heaviest accepted drawing near 20 ms of handler
+# time, so that 16 of them at once delay an honest pen-up by about half a second (bench/hostile.py row 15.4).
+MAX_INK_ROWS = 30_000
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class Drawing:
     height: int
     strokes: tuple[np.ndarray, ...]
     seq: int | None = None  # the page numbers what it sends, so that an older drawing never wins
+    pick: int | None = None  # which digit of a number the page's row view walks (None: the app chooses)
 
     @property
     def brush(self) -> float:
@@ -144,7 +148,10 @@ def parse_drawing(payload: object) -> Drawing:
     seq = payload.get("seq")
     if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**53):
         raise ValueError(f"'seq' must be a whole number from 0, got {_show(seq)}")
-    return Drawing(width, height, tuple(_stroke(s, i, width, height) for i, s in enumerate(strokes)), seq)
+    pick = payload.get("pick")
+    if pick is not None and (isinstance(pick, bool) or not isinstance(pick, int) or not 0 <= pick < 1000):
+        raise ValueError("'pick' must be the index of a digit, from 0")
+    return Drawing(width, height, tuple(_stroke(s, i, width, height) for i, s in enumerate(strokes)), seq, pick)
 
 
 def _kept(points: np.ndarray, step: float) -> np.ndarray:

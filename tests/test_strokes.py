@@ -42,6 +42,8 @@ BAD = {
                             "nested too deeply"),
     "deep nesting (object)": (drawing([[[[[[[1]]]], 2]]]), "coordinates must be numbers, got a list"),
     "bad seq": (drawing(ONE, seq="7"), "'seq' must be a whole number"),
+    "bad pick": (drawing(ONE, pick=-1), "'pick' must be the index of a digit"),
+    "pick as true": (drawing(ONE, pick=True), "'pick' must be the index of a digit"),
 }
 
 
