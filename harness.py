@@ -78,6 +78,25 @@ def start_server(port: int | None = None, timeout: float = 90.0, env: dict | Non
 
 
 @contextmanager
+def read_response(sock: socket.socket) -> bytes:
+    """One HTTP/1.1 response from a raw socket: read until its Content-Length of body has come, or the server
+    closes. A connection reset after part of it came ends it like a close (the server answered, then dropped
+    the rest of the request); a reset before anything came is raised."""
+    response = b""
+    try:
+        while chunk := sock.recv(65536):
+            response += chunk
+            head, _, body = response.partition(b"\r\n\r\n")
+            length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), None)
+            if length is not None and len(body) >= length:
+                break
+    except OSError:
+        if not response:
+            raise
+    return response
+
+
 def open_browser(width: int = 1400, height: int = 1100, phone: bool = False):
     """Yield a Playwright page in headless Debian Chromium (phone=True: a touch screen, 2x pixels)."""
     from playwright.sync_api import sync_playwright

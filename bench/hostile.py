@@ -54,7 +54,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from harness import DIGIT_STROKES, ROOT, pen_path, render_drawn, start_server
+from harness import DIGIT_STROKES, ROOT, pen_path, read_response, render_drawn, start_server
 from train import mnist
 
 
@@ -238,18 +238,10 @@ def send_raw(url: str, head: bytes, body: bytes = b"", source: str = "127.0.0.1"
                 sock.sendall(body[start:start + 65536])
             except OSError:
                 break
-        response = b""
         try:
-            while chunk := sock.recv(65536):
-                response += chunk
-                head_part, _, rest = response.partition(b"\r\n\r\n")
-                length = next((int(line.split(b":")[1]) for line in head_part.split(b"\r\n")
-                               if line.lower().startswith(b"content-length:")), None)
-                if length is not None and len(rest) >= length:
-                    break
+            response = read_response(sock)
         except OSError as error:
-            if not response:
-                return type(error).__name__, b""
+            return type(error).__name__, b""
     if not response:
         return "closed", b""
     head_part, _, rest = response.partition(b"\r\n\r\n")

@@ -25,7 +25,7 @@ from PIL import Image
 import limits
 import server_log
 from conftest import drawing
-from harness import DIGIT_STROKES, pen_path, start_server
+from harness import DIGIT_STROKES, pen_path, read_response, start_server
 
 
 @pytest.fixture(scope="module")
@@ -164,14 +164,7 @@ def raw(url: str, request: bytes, source: str = "127.0.0.1", then: bytes = b"") 
                 sock.sendall(then)
             except OSError:  # the server answered and closed without reading it: that is the point
                 pass
-        response = b""
-        while chunk := _recv(sock):
-            response += chunk
-            head, _, body = response.partition(b"\r\n\r\n")
-            length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                           if line.lower().startswith(b"content-length:")), None)
-            if length is not None and len(body) >= length:
-                break
+        response = read_response(sock)
     head, _, body = response.partition(b"\r\n\r\n")
     return int(head.split(b" ", 2)[1]), body
 

@@ -130,6 +130,11 @@
   const PROMPT = "Draw a digit (0-9), or a number, in the box: the answer follows your pen.";
 
   function bars(figure, probs, top, title) {
+    const holder = figure.querySelector(".bars");
+    if (!holder.children.length) {  // ten bars in fixed 0-9 order, made on the first call
+      holder.innerHTML = Array.from({length: 10}, (_, d) =>
+        `<div class="bar"><span class="fill"></span><span class="digit">${d}</span></div>`).join("");
+    }
     figure.setAttribute("aria-label", `${title}: ${probs ? probs.map((p, d) => `${d} ${percent(p)}%`).join(", ") : "no reading"}`);
     figure.querySelectorAll(".bar").forEach((bar, d) => {
       bar.classList.toggle("top", probs !== null && d === top);
