@@ -39,11 +39,9 @@ import limits
 import server_log
 from model import DEFAULT_WEIGHTS, TUTORIAL_WEIGHTS, load_model, read_rows, sha256_of, to_mnist_placed
 from readings import Canvas, chosen_digit, digits_of, read_parts
-from strokes import parse_drawing, render_drawing
+from strokes import checked_seq, parse_drawing, render_drawing
 from views import model_input_image, reading_image, row_caption, row_walk_gif, states_image
 
-HERE = Path(__file__).resolve().parent
-EXAMPLES_DIR = HERE / "examples"
 MAX_UPLOAD_PIXELS = 25_000_000  # uploads larger than this are refused from their header, before decoding
 # Decoding is the cost of an upload: PNG, WebP, ... decode in full (~17 ns a pixel here), so they are held to a
 # phone screenshot's size (3 MP: ~50 ms); a JPEG decodes at 1/2-1/8 scale by its DCT (Pillow's draft).
@@ -57,6 +55,7 @@ SESSIONS = 1_000
 
 model = load_model()  # loaded once, shared read-only by all requests
 tutorial_model = load_model(TUTORIAL_WEIGHTS)  # the tutorial's recipe, both bugs in, for the compare toggle
+GALLERY = {path.name: path for path in frontend.examples()}  # the gallery's digits by file name
 TUTORIAL_SENTENCE = ("The tutorial's classifier reads output[:, -1, :]: the forward half of that vector has read all "
                      "28 rows, the backward half only row 28, which is blank for most digits.")
 
@@ -193,7 +192,7 @@ def atomic_pictures(component: gr.Image) -> gr.Image:
 # ---------------------------------------------------------------------------------------------
 # Readings: one drawing or picture -> the page's answer and reading (readings.py), for the newest action only.
 
-PROMPT = "Draw a digit (0-9), or a number, in the box: the answer follows your pen."
+PROMPT = "Draw a digit (0-9) in the box."  # the v1 /predict API's status: it reads one digit
 DIGITS = [str(d) for d in range(10)]
 EMPTY_BARS = pd.DataFrame({"digit": DIGITS, "probability": [0.0] * 10})
 
@@ -331,10 +330,8 @@ def read_example(selection: object, compare: bool = False, request: gr.Request =
     """A gallery digit {"example": file name, "seq"} -> the page's outputs."""
     try:
         chosen = json.loads(selection) if isinstance(selection, str) else selection
-        path = {p.name: p for p in frontend.examples()}[chosen["example"]]
-        seq = chosen.get("seq")
-        if not (seq is None or (isinstance(seq, int) and not isinstance(seq, bool) and seq >= 0)):
-            raise ValueError
+        path = GALLERY[chosen["example"]]
+        seq = checked_seq(chosen.get("seq"))
     except (ValueError, TypeError, KeyError, AttributeError):
         raise gr.Error("No such gallery digit.") from None
     with Image.open(path) as picture:
@@ -353,8 +350,10 @@ def read_image(path: str | None, compare: bool = False, action: object = None, r
     seq = None
     if action:
         chosen = json.loads(action) if isinstance(action, str) else action
-        seq = chosen.get("seq") if isinstance(chosen, dict) and chosen.get("upload") else None
-        seq = seq if isinstance(seq, int) and not isinstance(seq, bool) and seq >= 0 else None
+        try:
+            seq = checked_seq(chosen.get("seq")) if isinstance(chosen, dict) and chosen.get("upload") else None
+        except ValueError:
+            seq = None  # an upload is read all the same; it just cannot overtake anything
     return _newest({"parts": parts, "canvas": None, "pick": None, "seq": seq}, compare, request)
 
 

@@ -77,7 +77,6 @@ def start_server(port: int | None = None, timeout: float = 90.0, env: dict | Non
         process.log.unlink(missing_ok=True)
 
 
-@contextmanager
 def read_response(sock: socket.socket) -> bytes:
     """One HTTP/1.1 response from a raw socket: read until its Content-Length of body has come, or the server
     closes. A connection reset after part of it came ends it like a close (the server answered, then dropped
@@ -97,6 +96,7 @@ def read_response(sock: socket.socket) -> bytes:
     return response
 
 
+@contextmanager
 def open_browser(width: int = 1400, height: int = 1100, phone: bool = False):
     """Yield a Playwright page in headless Debian Chromium (phone=True: a touch screen, 2x pixels)."""
     from playwright.sync_api import sync_playwright
@@ -112,7 +112,8 @@ def open_browser(width: int = 1400, height: int = 1100, phone: bool = False):
 
 
 def drawing_area(page) -> tuple[float, float, float]:
-    """-> (left, top, size) in page pixels of the square canvas the user draws on."""
+    """-> (left, top, size) in page pixels: the square at the top left of the 2:1 canvas the user draws on, as
+    wide as the canvas is tall ([0, 1] coordinates land in it; x up to 2 reaches the canvas's right edge)."""
     box = page.locator("#sketchpad canvas").first.bounding_box()
     return box["x"], box["y"], min(box["width"], box["height"])
 

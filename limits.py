@@ -54,8 +54,9 @@ from starlette.middleware import Middleware
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 import server_log
+import strokes
 
-MAX_JSON_BYTES = 256 * 1024  # the largest real payload, a drawing of strokes.MAX_POINTS points, is ~200 KB
+MAX_JSON_BYTES = strokes.MAX_TEXT  # 256 KB: the largest real payload, a drawing of strokes.MAX_POINTS points, is ~200 KB
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # one photo or scan
 # Values (numbers, strings, lists, ...) in one request's JSON. Gradio copies a request's data value by value in
 # its event loop (pydantic's model_dump, ~4 us a value here): a drawing of 10,000 points sent as an object is
@@ -64,19 +65,19 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # one photo or scan
 MAX_JSON_VALUES = 5_000
 MAX_UPLOAD_FILES = 2  # the page uploads one file per request
 # The page's events each have at most one on its way (Gradio's front-end sends a dependency's next event only
-# after the last one's result: trigger modes "once" and "always_last"), and it has 7 that reach the server
-# (gallery click and its reading, lifted pen, moving pen, upload, compare, GIF); one more for an event still
-# finishing after its stream dropped. So a page used as people use it is never refused by this cap.
+# after the last one's result: trigger modes "once" and "always_last"), and it has 5 that reach the server
+# (a gallery digit, the finished drawing, an upload, compare, GIF; nothing while the pen moves), and room for
+# events still finishing after their stream dropped. So a page used as people use it is never refused by this cap.
 MAX_PENDING_PER_SESSION = 8
 # Per address: a household or an office shares an address; these leave room for a few people drawing at once
-# (the page sends at most ~11 events a second while the pen moves, fewer than 7 at a time). A talk whose
+# (the page sends one event per finished stroke or click, none while the pen moves, at most 5 at a time). A talk whose
 # audience reaches a Space through one NAT needs more: DEMO_PER_ADDRESS_EVENTS / DEMO_PER_ADDRESS_RATE, or
 # python demo.py --per-address-events / --per-address-rate; 0 turns a limit off. The smaller these are, the
 # less a flood from one address delays everyone else: 160 joins a second from one address that reads every
 # result (bench/hostile.py row 15.3) left another person's p95 at 0.34-0.50 s with these (3 runs), 0.84 s
 # with 32 events (1 run), 1.0 s with 32 events and a burst of 100 (1 run).
 PER_ADDRESS_EVENTS = 16  # waiting or running at once; the queue holds 256 (demo.py), so one address never fills it
-PER_ADDRESS_RATE = 20.0  # events a second, sustained (a reading is ~15 ms of the server's event loop)
+PER_ADDRESS_RATE = 20.0  # events a second, sustained (a reading is ~20 ms of the server's CPU: bench/load.py)
 PER_ADDRESS_BURST = 40  # events at once after a quiet spell
 # This machine (the presenter's own browser, the tests, the benchmarks) is not limited per address. A proxy on
 # this machine must send X-Forwarded-For (uvicorn trusts it from 127.0.0.1), or all its clients share this

@@ -304,8 +304,9 @@ def split_columns(ink: np.ndarray) -> list[tuple[int, int]]:
 
 def to_mnist_digits(image: Image.Image | np.ndarray) -> list[dict]:
     """Any image -> one entry per digit, left to right: {"digit": (28, 28), "placement": Placement,
-    "box": [x0, y0, x1, y1] of its ink in the input's pixels}; [] when there is no ink. One digit is a list
-    of one, the same digit to_mnist returns."""
+    "box": [x0, y0, x1, y1] of its ink in the input's pixels}; [] when there is no ink. Ink with no empty
+    column and no speck is a list of one, the same digit to_mnist returns; to_mnist (training, calibration,
+    read_digit, the v1 API) keeps a speck and reads ink with a gap in it as one picture."""
     ink, factor = ink_map(image)
     parts = []
     for x0, x1 in split_columns(ink):
@@ -336,7 +337,7 @@ def load_model(path: str | os.PathLike | None = None) -> BiLSTM:
     metrics card next to it records a different sha256, that is an error too.
     """
     path = Path(path) if path is not None else DEFAULT_WEIGHTS
-    recipe = " --recipe tutorial" if path.name == TUTORIAL_WEIGHTS.name else ""
+    recipe = {TUTORIAL_WEIGHTS.name: " --recipe tutorial", "quick_bilstm.pt": " --recipe quick"}.get(path.name, "")
     how_to_train = f"train one with `python train.py{recipe} --out {path}`"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: weights file not found; {how_to_train}")
@@ -473,25 +474,6 @@ def read_digit(model: BiLSTM, image: Image.Image | np.ndarray) -> Verdict | None
     if digit is None:
         return None
     return judge(model, model(torch.from_numpy(digit)[None])[0])
-
-
-@torch.inference_mode()
-def read_number(model: BiLSTM, image: Image.Image | np.ndarray) -> dict | None:
-    """Any image -> {"number": "2026" (None when a part is not a digit), "digits": [{"digit", "confidence",
-    "probs", "not_a_digit", "box"}, ...]} left to right, boxes [x0, y0, x1, y1] in the image's pixels; None
-    when there is no ink. One digit is a number of one digit."""
-    parts = to_mnist_digits(image)
-    if not parts:
-        return None
-    logits = model(torch.from_numpy(np.stack([part["digit"] for part in parts]))).numpy()
-    digits = []
-    for part, row in zip(parts, logits):
-        verdict = judge(model, row)
-        digits.append({"digit": str(verdict.digit), "confidence": verdict.confidence,
-                       "probs": [float(p) for p in verdict.probs], "not_a_digit": verdict.not_a_digit,
-                       "box": part["box"]})
-    number = None if any(d["not_a_digit"] for d in digits) else "".join(d["digit"] for d in digits)
-    return {"number": number, "digits": digits}
 
 
 def _checked_not_a_digit(value: object, path: Path) -> dict | None:

@@ -340,10 +340,20 @@ def precision(recipe: Recipe, device: torch.device) -> str:
 
 
 @torch.inference_mode()
+def logits_of(model: BiLSTM, images: torch.Tensor | np.ndarray, batch_size: int = 2000) -> torch.Tensor:
+    """(N, 28, 28) images in [0, 1] (a tensor anywhere, or an array) -> (N, 10) float32 logits on the model's
+    device, in eval mode, batch_size at a time."""
+    model.eval()
+    images = torch.as_tensor(images, dtype=torch.float32)
+    device = next(model.parameters()).device
+    if not len(images):
+        return torch.zeros(0, 10, device=device)
+    return torch.cat([model(images[i : i + batch_size].to(device)) for i in range(0, len(images), batch_size)])
+
+
 def evaluate(model, images, labels, batch_size: int = 2000):
     """-> (mean loss, accuracy, predictions (N,)) on clean images."""
-    model.eval()
-    logits = torch.cat([model(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
+    logits = logits_of(model, images, batch_size)
     predictions = logits.argmax(1)
     loss = F.cross_entropy(logits, labels).item()
     return loss, (predictions == labels).float().mean().item(), predictions
@@ -388,14 +398,9 @@ def save_checkpoint(model: BiLSTM, path: Path, not_a_digit: dict | None = None) 
 # "Not a digit": the threshold, set on data kept out of training, and the held-out numbers for the card.
 
 
-@torch.inference_mode()
-def scores_of(model: BiLSTM, images: torch.Tensor | np.ndarray, score: str, batch_size: int = 2000) -> np.ndarray:
+def scores_of(model: BiLSTM, images: torch.Tensor | np.ndarray, score: str) -> np.ndarray:
     """(N, 28, 28) images in [0, 1] -> (N,) float64 not_a_digit_score of the model's logits (float32, eval mode)."""
-    model.eval()
-    images = torch.as_tensor(images, dtype=torch.float32)
-    device = next(model.parameters()).device
-    logits = [model(images[i : i + batch_size].to(device)).cpu() for i in range(0, len(images), batch_size)]
-    return not_a_digit_score(torch.cat(logits), score).double().numpy() if logits else np.zeros(0)
+    return not_a_digit_score(logits_of(model, images).cpu(), score).double().numpy()
 
 
 def drawn(digits: np.ndarray, seed: int, canvas: int) -> np.ndarray:
@@ -451,11 +456,9 @@ def not_a_digit_report(model: BiLSTM, rule: dict, test_digits: np.ndarray, test_
     report = {"mnist_test": len(digits), "mnist_test_flagged": flagged(digits, threshold)}
     if drawn_digits:
         ink = drawn(test_digits[:drawn_digits], seed, canvas=800)
-        ink_scores = scores_of(model, ink, rule["score"])
-        with torch.inference_mode():
-            device = next(model.parameters()).device
-            read = torch.cat([model(torch.from_numpy(ink[i : i + 2000]).to(device)).argmax(1).cpu()
-                              for i in range(0, len(ink), 2000)]).numpy()
+        ink_logits = logits_of(model, ink).cpu()  # one pass: the scores and what it reads
+        ink_scores = not_a_digit_score(ink_logits, rule["score"]).double().numpy()
+        read = ink_logits.argmax(1).numpy()
         report.update(drawn_test=len(ink), drawn_test_flagged=flagged(ink_scores, threshold),
                       drawn_test_accuracy=float((read == test_labels[:drawn_digits]).mean()))
     if held_out_negatives:
@@ -521,7 +524,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--recipe", choices=sorted(RECIPES), default="ours",
                         help="ours (the committed weights), quick (seconds) or tutorial (its recipe, both bugs in)")
     parser.add_argument("--epochs", type=int, default=None, help="default: the recipe's (ours 40, quick 2, tutorial 30)")
-    parser.add_argument("--batch-size", type=int, default=None, help="default: the recipe's (128; tutorial 32)")
+    parser.add_argument("--batch-size", type=int, default=None, help="default: the recipe's (ours 128, quick 256, tutorial 32)")
     parser.add_argument("--lr", type=float, default=None, help="(peak) learning rate; default: the recipe's")
     parser.add_argument("--weight-decay", type=float, default=None, help="default: the recipe's")
     parser.add_argument("--styled", type=int, default=None, help="digits in other styles made; default: the recipe's")
@@ -538,7 +541,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "using, 1: two threads beside another busy process took 713 s for a 5 s epoch here")
     parser.add_argument("--train-limit", type=int, default=0, help="use only the first N training images (0: all)")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG pictures")
-    parser.add_argument("--out", default=None, help="default: weights/bilstm_mnist.pt (tutorial: tutorial_bilstm.pt)")
+    parser.add_argument("--out", default=None, help="default: weights/bilstm_mnist.pt (quick: quick_bilstm.pt, tutorial: tutorial_bilstm.pt)")
     return parser.parse_args(argv)
 
 

@@ -15,7 +15,6 @@ for hidden-state values (blue and red stay apart for red-green deficiencies), or
 
 from __future__ import annotations
 
-import base64
 import functools
 import io
 
@@ -44,27 +43,13 @@ def diverging(values: np.ndarray) -> np.ndarray:
     return np.where(v >= 0, white + (red - white) * v, white + (blue - white) * -v).astype(np.uint8)
 
 
-def png_data_uri(picture: np.ndarray | Image.Image) -> str:
-    """A small picture -> "data:image/png;base64,..." to put straight into the page (no file, no request)."""
-    image = picture if isinstance(picture, Image.Image) else Image.fromarray(picture)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def model_input_image(digit: np.ndarray) -> np.ndarray:
     """(28, 28) in [0, 1] -> (28, 28) uint8, exactly the model's input (the page enlarges it, crisp)."""
     return (digit * 255).round().astype(np.uint8)
 
 
-def states_image(states: np.ndarray, row_height: int = 4, levels: int | None = None) -> np.ndarray:
-    """(28, 2*hidden) hidden states -> (row_height*28, 2*hidden + 1, 3) uint8 heatmap: forward | backward.
-
-    levels: round the values (in [-1, 1], tanh) to this many steps first; 33 (steps of 1/16) makes the
-    picture a third of the size as a PNG, for the live page, with no visible difference.
-    """
-    if levels:
-        states = np.round(states * (levels - 1) / 2) / ((levels - 1) / 2)
+def states_image(states: np.ndarray, row_height: int = 4) -> np.ndarray:
+    """(28, 2*hidden) hidden states -> (row_height*28, 2*hidden + 1, 3) uint8 heatmap: forward | backward."""
     hidden = states.shape[1] // 2
     separator = np.full((28, 1, 3), 255, np.uint8)
     heatmap = np.concatenate([diverging(states[:, :hidden]), separator, diverging(states[:, hidden:])], axis=1)

@@ -28,12 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
+from frontend import CANVAS_HEIGHT, CANVAS_WIDTH  # the page's canvas
 from harness import DIGIT_STROKES, ROOT, pen_path, render_drawn, start_server
 from model import load_model, predict
 from train import mnist
 
 CANVAS = 280  # the images' canvas (/predict)
-CANVAS_WIDTH, CANVAS_HEIGHT = 560, 280  # = frontend.CANVAS_WIDTH, CANVAS_HEIGHT: the page's canvas
 STROKE_SECONDS = 2.0  # how long the pen moves for one digit
 PROCESSES = 8  # the simulated people are spread over this many processes
 

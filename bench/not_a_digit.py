@@ -26,14 +26,13 @@ import torch
 
 import negatives
 from model import DEFAULT_WEIGHTS, judge, load_model
-from train import auroc, drawn, load_mnist
+from train import auroc, drawn, load_mnist, logits_of
 
 
 @torch.inference_mode()
 def verdicts(model, images: np.ndarray) -> list:
-    """(N, 28, 28) model inputs -> N model.judge verdicts (one batched forward pass per 2000)."""
-    logits = torch.cat([model(torch.as_tensor(images[i : i + 2000])) for i in range(0, len(images), 2000)])
-    return [judge(model, row) for row in logits.numpy()]
+    """(N, 28, 28) model inputs -> N model.judge verdicts (train.logits_of: 2000 a batch)."""
+    return [judge(model, row) for row in logits_of(model, images).numpy()]
 
 
 def share(flags: list[bool]) -> str:

@@ -1,4 +1,4 @@
-"""Numbers of 2-4 drawn digits side by side on a 3:1 canvas: how many does model.read_number read whole?
+"""Numbers of 2-4 drawn digits side by side on a 3:1 canvas: how many does the app read whole?
 
     python -m bench.numbers                    # 400 numbers on an 840x280 canvas, committed weights
     python -m bench.numbers --count 1000 --weights /tmp/q.pt
@@ -6,8 +6,9 @@
 Each digit is a real person's: an MNIST test digit turned into pen strokes (harness.digit_strokes: thinned
 and traced), drawn at a random height (45-80% of the canvas), side by side with random gaps between the
 inks (8-30% of the height) and a little up-and-down wander, by strokes.render_drawing with the canvas's
-brush, as the page would draw it. The picture goes to model.read_number(model, picture), which answers
-{"number": "2026", "digits": [{"digit": "2", "confidence", "probs", "not_a_digit", "box"}, ...]} or None.
+brush, as the page would draw it. The picture goes to readings.read_picture(model, picture), the server's
+reading of a picture, whose answer is {"number": "2026" (None when a part is not a digit), "digits":
+[{"digit": "2", "confidence", "probs", "not_a_digit", "box"}, ...], ...}.
 Prints the share read whole (goal >= 95%), the share split into the right count of digits, per-digit
 accuracy (digits in place, in numbers split right), and the same digits each drawn alone on the same
 canvas and read with model.read_digit: what a perfect split would give.
@@ -23,6 +24,7 @@ import torch
 
 from harness import digit_strokes
 from model import DEFAULT_WEIGHTS, load_model, read_digit
+from readings import read_picture
 from strokes import BRUSH_FRACTION, parse_drawing, render_drawing
 from train import load_mnist
 
@@ -64,11 +66,6 @@ def main() -> None:
     parser.add_argument("--height", type=int, default=280)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    try:
-        from model import read_number
-    except ImportError:
-        raise SystemExit("model.read_number is not in this checkout: it comes with number reading on main") from None
-
     model = load_model(args.weights)
     test_x, test_y = load_mnist(args.data_dir, train=False, device=torch.device("cpu"))
     test_u8, labels = (test_x * 255).round().to(torch.uint8).numpy(), test_y.numpy()
@@ -84,7 +81,8 @@ def main() -> None:
         picture = render_drawing(parse_drawing({"width": args.width, "height": args.height,
                                                 "strokes": [s for digit in placed for s in digit]}))
         started = time.perf_counter()
-        answer = read_number(model, picture)
+        read = read_picture(model, picture)
+        answer = read["answer"] if read else None
         seconds.append(time.perf_counter() - started)
         number = answer["number"] if answer else ""
         whole += number == truth
@@ -105,7 +103,7 @@ def main() -> None:
     print(f"  split into the right count of digits: {100 * counted / args.count:.1f}%")
     print(f"  digits right in place:  {100 * digits_right / digits_total:.2f}% of {digits_total}")
     print(f"  each digit drawn alone: {100 * alone_right / digits_total:.2f}% right (what a perfect split gives)")
-    print(f"  read_number per picture: median {1000 * np.median(seconds):.1f} ms, p95 {1000 * np.percentile(seconds, 95):.1f} ms")
+    print(f"  read_picture (the whole reading) per picture: median {1000 * np.median(seconds):.1f} ms, p95 {1000 * np.percentile(seconds, 95):.1f} ms")
 
 
 if __name__ == "__main__":

@@ -155,6 +155,12 @@ def test_reads_while_drawing_with_no_request_then_the_server_agrees(server, brow
     page.locator("#row-slider").fill("12")
     assert caption(page).startswith("Row 12.")
 
+    # Clear after a gallery digit: back to the prompt, here and on the server (nothing left to compare or walk).
+    page.locator("#clear").click()
+    page.wait_for_function("() => document.querySelector('#prediction h2').textContent === ''")
+    page.wait_for_timeout(1000)  # the server's answer to the cleared canvas: nothing comes back
+    assert page.evaluate("() => bilstm.state().answer") is None and prediction_text(page) == ""
+
     # Offline by default: everything the page loaded came from the app itself (no CDN, fonts, analytics).
     elsewhere = [url for _, url in requested if not url.startswith((server, "data:", "blob:"))]
     assert requested and not elsewhere, elsewhere

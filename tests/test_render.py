@@ -26,6 +26,7 @@ if not Path(CHROMIUM).exists():
 def render(browser):
     page = browser.new_page()
     page.set_content("<!doctype html><title>render</title>")
+    page.add_script_tag(content=(ROOT / "web" / "engine.js").read_text())  # render.js rounds with its roundHalfEven
     page.add_script_tag(content=(ROOT / "web" / "render.js").read_text())
     yield page
     page.close()

@@ -90,6 +90,8 @@ def test_draw_read_walk_and_gallery_with_every_other_host_blocked(site, browser)
     page.wait_for_function("() => document.querySelector('#prediction h2').textContent === '9'")
     page.locator("#undo").click()  # nothing to undo after a gallery digit: the reading stays
     assert prediction_text(page) == "9"
+    page.locator("#clear").click()  # Clear clears it: back to the prompt
+    page.wait_for_function("() => document.querySelector('#prediction h2').textContent === ''")
     assert elsewhere == []
     assert axe_violations(page) == []
     page.context.close()

@@ -116,7 +116,7 @@
       drawing: () => ({width: canvas.width, height: canvas.height, strokes: strokes.map((stroke) => stroke.slice())}),
       points: () => points,
       penDown: () => pen !== null,
-      undo, clear, showBand, showDigits, element: canvas,
+      undo, clear, showBand, showDigits,
     };
   }
 

@@ -24,7 +24,7 @@
 
   const f32 = Math.fround;
 
-  function roundHalfEven(x) {  // Python's round() of a float
+  function roundHalfEven(x) {  // Python's round() (and "{:.0f}") of a float; render.js uses it too
     const floor = Math.floor(x), rest = x - floor;
     if (rest > 0.5) return floor + 1;
     if (rest < 0.5) return floor;

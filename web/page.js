@@ -29,7 +29,7 @@
   function start() {
     const config = global.BILSTM_PAGE, engine = BiLSTMEngine.create(global.BILSTM_MODEL);
     const sketch = parts.sketchpad, answerElement = parts.answer.element, readingElement = parts.reading.element;
-    const stats = {local: 0, server: 0, frames: [], engine: engine.kernel};  // read by the tests and bench/latency.py
+    const stats = {local: 0, frames: [], engine: engine.kernel};  // read by the tests and bench/latency.py
     let seq = 0, lastAction = "none", pick = null, row = 28, walking = false, timer = null, frame = null;
     let shown = {answer: null, reading: null}, serial = 0, retry = null, watched = new Set();
 
@@ -47,7 +47,8 @@
       if (frame === null) frame = requestAnimationFrame(readHere);
     }
 
-    function readHere() {
+    function readHere() {  // also called at once on a lift: a frame still waiting would read the same again
+      if (frame !== null) cancelAnimationFrame(frame);
       frame = null;
       const drawing = pad.drawing(), started = performance.now();
       let result = null, message = null;
@@ -63,12 +64,22 @@
     }
 
     function show(answer, reading, {local = false, message = null, from = "engine"} = {}) {
-      if (reading) reading.serial = ++serial;
-      shown = {answer, reading, from};
-      BiLSTMRender.answer(answerElement, answer, {local, message});
       if (!walking) row = 28;
-      BiLSTMRender.reading(readingElement, reading, row, timer !== null);
+      shown.from = from;
+      showAnswer(answer, {local, message});
+      showReading(reading, from);
+    }
+
+    function showAnswer(answer, {local = false, message = null} = {}) {
+      shown.answer = answer;
+      BiLSTMRender.answer(answerElement, answer, {local, message});
       pad.showDigits(answer ? answer.digits : null, answer ? answer.pick : null);
+    }
+
+    function showReading(reading, from) {
+      if (reading) reading.serial = ++serial;
+      shown.reading = reading;
+      BiLSTMRender.reading(readingElement, reading, row, timer !== null);
       pad.showBand(walking && reading ? reading.bands : null, row);
       readingElement.querySelector(".reading").dataset.from = from;
     }
@@ -97,15 +108,15 @@
       stop();
     }
 
-    function undo() {
+    function undo() {  // after a gallery digit or an upload there is no stroke to undo: their reading stays
       if (!pad.undo()) return;
       act("stroke");
       pick = null;
       finish();
     }
 
-    function clear() {
-      if (!pad.clear()) return;
+    function clear() {  // also clears a gallery digit's or an upload's reading (the canvas is empty then)
+      if (pad.penDown() || (!pad.clear() && !shown.answer)) return;
       act("stroke");
       pick = null;
       finish();
@@ -140,19 +151,9 @@
         }
         if (value.seq !== seq) return;  // an older action's reading, overtaken by a newer one
         answeredSeq = Math.max(answeredSeq, value.seq);
-        stats.server += 1;
         shown.from = "server";
-        if (name === "answer") {
-          shown.answer = value;
-          BiLSTMRender.answer(answerElement, value, {});
-          pad.showDigits(value.digits, value.pick);
-        } else {
-          value.serial = ++serial;
-          shown.reading = value;
-          BiLSTMRender.reading(readingElement, value, row, timer !== null);
-          pad.showBand(walking ? value.bands : null, row);
-          readingElement.querySelector(".reading").dataset.from = "server";
-        }
+        if (name === "answer") showAnswer(value);
+        else showReading(value, "server");
       });
     }
 

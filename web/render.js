@@ -15,12 +15,7 @@
   const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];  // = views._VIRIDIS
   const BLUE = "#3b528b", ORANGE = "#e65a00", GREY = "#8a8a8a";  // = views.BLUE, views.ORANGE
 
-  function roundHalfEven(x) {  // Python's round() and "{:.0f}" of a float
-    const floor = Math.floor(x), rest = x - floor;
-    if (rest > 0.5) return floor + 1;
-    if (rest < 0.5) return floor;
-    return floor % 2 === 0 ? floor : floor + 1;
-  }
+  const roundHalfEven = global.BiLSTMEngine.roundHalfEven;  // Python's round() and "{:.0f}": engine.js loads first
   const percent = (p) => roundHalfEven(f32(100 * f32(p)));  // f"{100 * p:.0f}" of a float32 p
 
   function viridis(value) {  // views.viridis for one value: the position in float32, the blend in float64
@@ -29,8 +24,8 @@
     return VIRIDIS[low].map((a, i) => Math.trunc(a * (1 - fraction) + VIRIDIS[low + 1][i] * fraction));
   }
 
-  function diverging(value) {  // views.diverging after rounding to 33 levels (views.states_image, levels=33)
-    const v = Math.min(Math.max(Math.round(value * 16) / 16, -1), 1);
+  function diverging(value) {  // views.diverging for one value
+    const v = Math.min(Math.max(value, -1), 1);
     const target = v >= 0 ? [200, 30, 40] : [30, 80, 200];
     return [255, 255, 255].map((w, i) => Math.trunc(w + (target[i] - w) * Math.abs(v)));
   }
@@ -166,6 +161,8 @@
       said = value.digit;
       confidence = `${percent(value.confidence)}%`;
     }
+    // a number of 3-4 digits, or more, in smaller type: it stays on one line in the answer's narrow column
+    prediction.dataset.size = !several || said.length <= 2 ? "" : said.length <= 4 ? "number" : "long";
     prediction.querySelector(".title").textContent = comparing ? "Ours reads" : "The model reads";
     prediction.querySelector("[data-testid=label-output-value]").textContent = said;
     prediction.querySelector(".confidence").textContent = confidence;
@@ -244,6 +241,6 @@
     }
   }
 
-  global.BiLSTMRender = {answer, reading, PROMPT, settlingRows, rowBelief, settlingSentence, spokenSummary,
+  global.BiLSTMRender = {answer, reading, settlingRows, rowBelief, settlingSentence, spokenSummary,
                          importanceScale, beliefSvg, importanceSvg, viridis, diverging, percent};
 })(typeof window !== "undefined" ? window : globalThis);
