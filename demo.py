@@ -22,8 +22,6 @@ import io
 import json
 import os
 import tempfile
-import threading
-from collections import OrderedDict
 from pathlib import Path
 
 import gradio as gr
@@ -37,10 +35,13 @@ from pydantic import field_validator
 import frontend
 import limits
 import server_log
-from model import DEFAULT_WEIGHTS, TUTORIAL_WEIGHTS, load_model, read_rows, sha256_of, to_mnist_placed
-from readings import Canvas, chosen_digit, digits_of, read_parts
-from strokes import checked_seq, parse_drawing, render_drawing
-from views import model_input_image, reading_image, row_caption, row_walk_gif, states_image
+from model import DEFAULT_WEIGHTS, TUTORIAL_WEIGHTS, load_model, read_rows, sha256_of
+from reader.preprocess import to_mnist_placed
+from reader.readings import Digits, chosen_digit, digits_of_drawing, digits_of_picture, read_digits
+from reader.strokes import checked_seq, parse_drawing
+from reader.views import model_input_image, reading_image, row_caption, row_walk_gif, states_image
+from server.api import ANSWER_SCHEMA, DRAWING_SCHEMA, READING_SCHEMA, described
+from server.order import ReadingOrder
 
 MAX_UPLOAD_PIXELS = 25_000_000  # uploads larger than this are refused from their header, before decoding
 # Decoding is the cost of an upload: PNG, WebP, ... decode in full (~17 ns a pixel here), so they are held to a
@@ -190,11 +191,14 @@ def atomic_pictures(component: gr.Image) -> gr.Image:
 
 
 # ---------------------------------------------------------------------------------------------
-# Readings: one drawing or picture -> the page's answer and reading (readings.py), for the newest action only.
+# Handlers: pure functions of what arrives, returning the page's outputs by name ("answer", "reading",
+# "state"); the layout below lists the components in PAGE_OUTPUTS' order. For the newest action only.
 
 PROMPT = "Draw a digit (0-9) in the box."  # the v1 /predict API's status: it reads one digit
 DIGITS = [str(d) for d in range(10)]
 EMPTY_BARS = pd.DataFrame({"digit": DIGITS, "probability": [0.0] * 10})
+PAGE_OUTPUTS = ("answer", "reading", "state")  # state: what the session last read {"digits", "pick", "seq"}
+V1_OUTPUTS = ("status", "label", "bars", "model_input", "reading", "hidden", "caption", "row")
 
 
 def placed_digit(picture: object) -> tuple[np.ndarray, object] | None:
@@ -235,39 +239,6 @@ def open_upload(path: str | None) -> Image.Image | None:
     return image
 
 
-class ReadingOrder:
-    """Per session, the newest action wins; an older one changes nothing on the page.
-
-    The page numbers its actions (a stroke, Undo, Clear, a gallery digit, picking a digit of a number: seq),
-    and readings of one session can finish out of order (two run at a time, and the finished drawing has a
-    lane of its own). A reading whose seq is older than one already started is dropped before any work;
-    each reading also takes a ticket when it starts, and is shown only if no reading of the session started
-    after it. Keeps [ticket, newest seq] for the SESSIONS most recent sessions (about 100 bytes each).
-    """
-
-    def __init__(self, capacity: int):
-        self.capacity, self.lock, self.sessions = capacity, threading.Lock(), OrderedDict()
-
-    def start(self, session: str, seq: int | None = None) -> int | None:
-        """-> this reading's ticket, or None if it is of an older action than one already started."""
-        with self.lock:
-            entry = self.sessions.pop(session, None) or [0, -1]
-            self.sessions[session] = entry  # most recent last
-            while len(self.sessions) > self.capacity:
-                self.sessions.popitem(last=False)
-            if seq is not None:
-                if seq < entry[1]:
-                    return None
-                entry[1] = seq
-            entry[0] += 1
-            return entry[0]
-
-    def is_newest(self, session: str, ticket: int) -> bool:
-        with self.lock:
-            entry = self.sessions.get(session)
-            return entry is None or entry[0] == ticket
-
-
 order = ReadingOrder(SESSIONS)
 
 
@@ -287,43 +258,42 @@ def with_tutorial(result: dict, digit: np.ndarray) -> dict:
     return {"answer": answer, "reading": reading}
 
 
-def outputs_for(source: dict | None, compare: bool) -> dict:
-    """What the session last read, source = {"parts", "canvas", "pick", "seq"} (readings.digits_of) -> the
-    page's outputs keyed by component: the answer and reading values (each carrying seq), and the state."""
-    result = None if source is None else read_parts(model, source["parts"], source["pick"], source["canvas"])
+def page_outputs(state: dict | None, compare: bool) -> dict:
+    """What the session reads now, state = {"digits": readings.Digits, "pick", "seq"} -> the page's outputs by
+    name: the answer and reading values (each carrying seq), and the state to keep (with the digit walked)."""
+    result = None if state is None else read_digits(model, state["digits"], state["pick"])
     if result is None:
-        return {answer: None, reading: None, digit_state: None}
+        return {"answer": None, "reading": None, "state": None}
     if compare:
-        result = with_tutorial(result, source["parts"][result["answer"]["pick"]]["digit"])
-    seq = source["seq"]
-    return {answer: {**result["answer"], "seq": seq}, reading: {**result["reading"], "seq": seq},
-            digit_state: {**source, "pick": result["answer"]["pick"]}}
+        result = with_tutorial(result, state["digits"].parts[result["answer"]["pick"]]["digit"])
+    seq = state["seq"]
+    return {"answer": {**result["answer"], "seq": seq}, "reading": {**result["reading"], "seq": seq},
+            "state": {**state, "pick": result["answer"]["pick"]}}
 
 
-def _newest(source: dict | None, compare: bool, request: gr.Request | None) -> dict:
+def _newest(state: dict | None, compare: bool, request: gr.Request | None) -> dict:
+    """page_outputs, unless a newer action of the session started before or during this reading (gr.skip())."""
     session = _session(request)
-    ticket = order.start(session, source["seq"] if source else None)
+    ticket = order.start(session, state["seq"] if state else None)
     if ticket is None:
         return gr.skip()  # the page already has a newer action on its way
-    outputs = outputs_for(source, bool(compare))
+    outputs = page_outputs(state, bool(compare))
     return outputs if order.is_newest(session, ticket) else gr.skip()
+
+
+def drawing_state(drawing: object) -> dict:
+    """A drawing (as /predict_strokes takes it) -> the session's state {"digits", "pick", "seq"}; a gr.Error that
+    says what is wrong with a drawing that is not one."""
+    try:
+        checked = parse_drawing(drawing)
+    except ValueError as error:
+        raise gr.Error(f"Could not read that drawing: {error}") from None
+    return {"digits": digits_of_drawing(checked), "pick": checked.pick, "seq": checked.seq}
 
 
 def read_strokes(drawing: object, compare: bool = False, request: gr.Request = None) -> dict:
     """A drawing {"width", "height", "strokes", "seq"?, "pick"?} (or its JSON text) -> the page's outputs."""
-    return _newest(source_of(drawing), compare, request)
-
-
-def source_of(drawing: object) -> dict:
-    """A drawing -> {"parts", "canvas", "pick", "seq"}: its digits (readings.digits_of the picture the strokes
-    make) and where they were drawn; a gr.Error that says what is wrong with a drawing that is not one."""
-    try:
-        checked = parse_drawing(drawing)
-        parts = digits_of(render_drawing(checked)) if checked.strokes else []
-    except ValueError as error:
-        raise gr.Error(f"Could not read that drawing: {error}") from None
-    return {"parts": parts, "canvas": Canvas.of(checked) if parts else None, "pick": checked.pick,
-            "seq": checked.seq}
+    return _newest(drawing_state(drawing), compare, request)
 
 
 def read_example(selection: object, compare: bool = False, request: gr.Request = None) -> dict:
@@ -335,8 +305,8 @@ def read_example(selection: object, compare: bool = False, request: gr.Request =
     except (ValueError, TypeError, KeyError, AttributeError):
         raise gr.Error("No such gallery digit.") from None
     with Image.open(path) as picture:
-        parts = digits_of(picture)
-    return _newest({"parts": parts, "canvas": None, "pick": None, "seq": seq}, compare, request)
+        digits = digits_of_picture(picture)
+    return _newest({"digits": digits, "pick": None, "seq": seq}, compare, request)
 
 
 def read_image(path: str | None, compare: bool = False, action: object = None, request: gr.Request = None) -> dict:
@@ -344,7 +314,7 @@ def read_image(path: str | None, compare: bool = False, action: object = None, r
     (set when the upload started, so that a drawing begun after it wins); None from the API."""
     picture = open_upload(path)
     try:
-        parts = [] if picture is None else digits_of(picture)
+        digits = Digits(()) if picture is None else digits_of_picture(picture)
     except ValueError as error:
         raise gr.Error(f"Could not read that image: {error}") from None
     seq = None
@@ -354,7 +324,7 @@ def read_image(path: str | None, compare: bool = False, action: object = None, r
             seq = checked_seq(chosen.get("seq")) if isinstance(chosen, dict) and chosen.get("upload") else None
         except ValueError:
             seq = None  # an upload is read all the same; it just cannot overtake anything
-    return _newest({"parts": parts, "canvas": None, "pick": None, "seq": seq}, compare, request)
+    return _newest({"digits": digits, "pick": None, "seq": seq}, compare, request)
 
 
 def read_picture_api(path: str | None, compare: bool = False, request: gr.Request = None) -> dict:
@@ -362,32 +332,32 @@ def read_picture_api(path: str | None, compare: bool = False, request: gr.Reques
     return read_image(path, compare, None, request)
 
 
-def compare_changed(source: dict | None, compare: bool, request: gr.Request = None) -> dict:
+def compare_changed(state: dict | None, compare: bool, request: gr.Request = None) -> dict:
     """The compare toggle: the session's digits read again, with or without the tutorial's model beside ours."""
-    if source is None:
-        return {answer: None, reading: None}
-    return _newest(source, compare, request)
+    if state is None:
+        return {"answer": None, "reading": None, "state": None}
+    return _newest(state, compare, request)
 
 
-def export_gif(source: dict | None) -> gr.File:
+def export_gif(state: dict | None) -> gr.File:
     """The page's GIF button: the row walk of the digit the session last read, as an animated GIF (one frame per
     row), shown (the file box is hidden until there is a file) and downloaded."""
-    return gr.File(gif_path(source), visible=True)
+    return gr.File(gif_path(state), visible=True)
 
 
-def gif_path(source: dict | None) -> str:
-    """The row walk of a source's digit as an animated GIF in Gradio's cache -> its path."""
-    if not source or not source["parts"]:
+def gif_path(state: dict | None) -> str:
+    """The row walk of a state's digit as an animated GIF in Gradio's cache -> its path."""
+    if not state or not state["digits"].parts:
         raise gr.Error("Draw a digit first: the GIF walks through its 28 rows.")
-    return _gif_file(source["parts"][source["pick"] or 0]["digit"])
+    return _gif_file(state["digits"].parts[state["pick"] or 0]["digit"])
 
 
 def gif_of_drawing(drawing: object) -> str:
     """/row_walk_gif for scripts: a drawing (as /predict_strokes takes it) -> the GIF of the digit it walks."""
-    source = source_of(drawing)
-    if source["parts"]:
-        source["pick"] = chosen_digit(source["parts"], source["pick"], source["canvas"])
-    return gif_path(source)
+    state = drawing_state(drawing)
+    if state["digits"].parts:
+        state["pick"] = chosen_digit(state["digits"].parts, state["pick"], state["digits"].canvas)
+    return gif_path(state)
 
 
 def _gif_file(digit: np.ndarray) -> str:
@@ -399,30 +369,40 @@ def _gif_file(digit: np.ndarray) -> str:
 
 
 def read_sketch_v1(sketch: dict | None) -> dict:
-    """/predict, the first version's image API: {"background", "layers", "composite"} -> its 8 outputs.
-
-    status, label, bars, the 28x28 model input, the labelled reading view (outlined at row 28), the hidden
-    states, the caption of row 28 and the row; pictures as files. Kept as it was for scripts that use it.
-    """
+    """/predict, the first version's image API: {"background", "layers", "composite"} -> its 8 outputs by name
+    (V1_OUTPUTS): status, label, bars, the 28x28 model input, the labelled reading view (outlined at row 28),
+    the hidden states, the caption of row 28 and the row; pictures as files. Kept as it was for scripts."""
     if sketch is not None and (not isinstance(sketch, dict) or "composite" not in sketch):
         raise gr.Error("Could not read that input: expected the sketchpad's {'composite': image, ...}")
     placed = placed_digit(None if sketch is None else sketch["composite"])
     if placed is None:
-        return {api_status: PROMPT, api_label: None, api_bars: EMPTY_BARS, api_model_input: None,
-                api_reading: None, api_hidden: None, api_caption: "", api_row: 28}
+        return {"status": PROMPT, "label": None, "bars": EMPTY_BARS, "model_input": None, "reading": None,
+                "hidden": None, "caption": "", "row": 28}
     digit = placed[0]
     result = read_rows(model, digit)
     probs = result["top_down"][-1]
     return {
-        api_status: "",
-        api_label: {d: float(p) for d, p in zip(DIGITS, probs)},
-        api_bars: pd.DataFrame({"digit": DIGITS, "probability": probs.astype(float)}),
-        api_model_input: model_input_image(digit),
-        api_reading: reading_image(digit, result, 28),
-        api_hidden: states_image(result["states"]),
-        api_caption: row_caption(result, 28).replace("Row 28.", "**Row 28.**", 1),
-        api_row: 28,
+        "status": "",
+        "label": {d: float(p) for d, p in zip(DIGITS, probs)},
+        "bars": pd.DataFrame({"digit": DIGITS, "probability": probs.astype(float)}),
+        "model_input": model_input_image(digit),
+        "reading": reading_image(digit, result, 28),
+        "hidden": states_image(result["states"]),
+        "caption": row_caption(result, 28).replace("Row 28.", "**Row 28.**", 1),
+        "row": 28,
     }
+
+
+def in_order(handler, names: tuple[str, ...]):
+    """A handler that returns its outputs by name -> one that returns them in the order the event lists them
+    (names); gr.skip() passes through. functools.wraps keeps the signature, so Gradio still hands it the
+    request."""
+    @functools.wraps(handler)
+    def wrapped(*args, **kwargs):
+        outputs = handler(*args, **kwargs)
+        return [outputs[name] for name in names] if set(outputs) >= set(names) else outputs
+
+    return wrapped
 
 
 # ---------------------------------------------------------------------------------------------
@@ -448,64 +428,11 @@ CSS = frontend.stylesheet() + """
 #upload .or, footer .show-api, footer a { color: #4b5563 !important; }  /* Gradio's greys fail 4.5:1 on white */
 """
 
-# The shapes of the values, for the API page and gradio_client's view_api() (a gr.HTML alone says `str`).
-NUMBER, TEXT, WHOLE, YES_NO = {"type": "number"}, {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
-
-
-def _list(item: dict, description: str = "") -> dict:
-    return {"type": "array", "items": item, **({"description": description} if description else {})}
-
-
-def _maybe(schema: dict, description: str) -> dict:
-    return {"anyOf": [schema, {"type": "null"}], "description": description}
-
-
-def _described(schema: dict, description: str) -> dict:
-    return {**schema, "description": description}
-
-
-PROBS = _list(NUMBER, "softmax over the digits 0-9")
-ROWS = _list(_list(NUMBER))
-DIGIT = {"type": "object", "properties": {
-    "digit": _described(TEXT, "best guess, '0'-'9'"), "confidence": NUMBER, "probs": PROBS,
-    "not_a_digit": _described(YES_NO, "true when the model says this is not a digit"),
-    "box": _list(NUMBER, "x0, y0, x1, y1 of its ink, canvas pixels")}}
-ANSWER_SCHEMA = {"type": "object", "description": "what the model reads", "properties": {
-    "digit": _described(TEXT, "the best guess for the digit walked (the only one, for a single digit)"),
-    "confidence": NUMBER, "probs": PROBS, "not_a_digit": YES_NO,
-    "number": _maybe(TEXT, "all digits left to right, or null when a part is not a digit"),
-    "digits": _list(DIGIT, "every digit, left to right"), "pick": _described(WHOLE, "index of the digit walked"),
-    "seq": _maybe(WHOLE, "the action this answers")}}
-READING_SCHEMA = {"type": "object", "description": "how the digit walked is read, row by row", "properties": {
-    "model_input": _described(ROWS, "28 x 28 in [0, 1], ink = 1: what the model reads"),
-    "top_down": _described(ROWS, "28 x 10: softmax reading rows 1..t only"),
-    "bottom_up": _described(ROWS, "28 x 10: softmax reading rows t..28 only"),
-    "states": _described(ROWS, "28 x 128: hidden state after row t, forward units then backward"),
-    "importance": {"type": "object", "properties": {"answer": WHOLE, "probability": NUMBER,
-                                                    "drop": _list(NUMBER, "probability lost with row t blanked")}},
-    "bands": _maybe({"type": "object", "properties": {"x": _list(NUMBER), "rows": ROWS}},
-                    "where each row lies on the canvas, as fractions of it"),
-    "pick": WHOLE, "digit": TEXT, "not_a_digit": YES_NO, "points": _maybe(WHOLE, "points of the drawing read"),
-    "seq": _maybe(WHOLE, "the action this answers")}}
-DRAWING_SCHEMA = {"type": "object", "description": "a drawing, or its JSON text", "properties": {
-    "width": _described(WHOLE, "canvas pixels, 16-2048"), "height": _described(WHOLE, "canvas pixels, 16-2048"),
-    "strokes": _described(_list(_list(_list(NUMBER))), "[[[x, y], ...], ...]: at most 500 strokes, 10,000 points"),
-    "pick": _maybe(WHOLE, "which digit of a number to walk (default: the last one drawn)"),
-    "seq": _maybe(WHOLE, "the page numbers its actions; an older one is not read after a newer one")}}
-
-
-def described(component, schema: dict, name: str):
-    """Name and type a gr.HTML by what it carries on the API page (it would say `value_9`, type str)."""
-    component.label = name
-    component.api_info = lambda: schema
-    return component
-
-
 with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_cache=(600, 1200)) as demo:
     with gr.Row(equal_height=False):
         gr.Markdown("# A bidirectional LSTM reads your digit, row by row, as you draw", elem_id="title")
         gr.HTML(frontend.fragment("keys"), elem_id="keys", apply_default_css=False)
-    digit_state = gr.State(None)  # what this session last read: {"parts", "canvas", "pick", "seq"}
+    digit_state = gr.State(None)  # what this session last read: {"digits", "pick", "seq"} (page_outputs)
     with gr.Row(equal_height=False, elem_id="main"):
         with gr.Column(scale=5, min_width=300):
             sketchpad = described(gr.HTML(None, html_template=frontend.fragment("sketchpad"), head=SCRIPTS,
@@ -536,7 +463,7 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_
             with gr.Row():
                 gif_button = gr.Button("Download the row walk as a GIF", elem_id="export-gif", variant="secondary")
                 gif_file = gr.File(label="Row walk GIF (one frame per row)", elem_id="gif-file", height=60, visible=False)
-    outputs = [answer, reading, digit_state]
+    outputs = [answer, reading, digit_state]  # PAGE_OUTPUTS, in order
     # The upload is opened (its header only) in preprocess(), and decoded, bounded, by read_image (open_upload).
     upload.preprocess = readable_errors(upload.preprocess)
 
@@ -561,16 +488,16 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_
     # The finished drawing (the pen lifted, Undo, Clear, another digit picked): one request per action, in a
     # lane of its own, two at a time (= cores), so that it never waits behind the gallery, uploads or GIFs.
     # always_last: while one is on its way, only the newest next one is sent.
-    sketchpad.lift(read_strokes, [sketchpad, compare], outputs, api_name="predict_strokes",
+    sketchpad.lift(in_order(read_strokes, PAGE_OUTPUTS), [sketchpad, compare], outputs, api_name="predict_strokes",
                    api_description="Read a drawing: the number and its digits, and the row-by-row reading of one digit.",
                    trigger_mode="always_last", show_progress="hidden", concurrency_id="finished", concurrency_limit=2)
-    gallery.select(read_example, [gallery, compare], outputs, api_visibility="private", trigger_mode="always_last",
+    gallery.select(in_order(read_example, PAGE_OUTPUTS), [gallery, compare], outputs, api_visibility="private", trigger_mode="always_last",
                    show_progress="hidden")
     # An upload carries the page's number for it (set on the gallery part when the upload started).
-    upload.upload(read_image, [upload, compare, gallery], outputs, api_visibility="private", show_progress="hidden")
-    api_image.change(read_picture_api, [api_image, compare], outputs, api_name="predict_image",
+    upload.upload(in_order(read_image, PAGE_OUTPUTS), [upload, compare, gallery], outputs, api_visibility="private", show_progress="hidden")
+    api_image.change(in_order(read_picture_api, PAGE_OUTPUTS), [api_image, compare], outputs, api_name="predict_image",
                      api_description="Read a photo or scan of a handwritten digit or number (dark ink on light paper).")
-    compare.change(compare_changed, [digit_state, compare], outputs, api_visibility="private",
+    compare.change(in_order(compare_changed, PAGE_OUTPUTS), [digit_state, compare], outputs, api_visibility="private",
                    trigger_mode="always_last", show_progress="hidden")
     # The GIF: at most one being made at a time (about a fifth of a second of CPU each), then downloaded.
     gif_button.click(export_gif, digit_state, gif_file, api_visibility="private", concurrency_id="gif",
@@ -578,8 +505,8 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_
     api_drawing.change(gif_of_drawing, api_drawing, api_gif, api_name="row_walk_gif", concurrency_id="gif",
                        api_description="The row walk of a drawing's digit as an animated GIF (28 frames), for slides.",
                        concurrency_limit=1)
-    api_sketch.input(read_sketch_v1, api_sketch, [api_status, api_label, api_bars, api_model_input, api_reading,
-                                                  api_hidden, api_caption, api_row], api_name="predict",
+    api_sketch.input(in_order(read_sketch_v1, V1_OUTPUTS), api_sketch,
+                     [api_status, api_label, api_bars, api_model_input, api_reading, api_hidden, api_caption, api_row], api_name="predict",
                      api_description="The first version's API: read one digit from a sketchpad image; 8 outputs.")
 
 # Queue: 2 events at a time (= cores; one torch thread each). At most 256 waiting: past that a client is

@@ -18,17 +18,17 @@ from pathlib import Path
 import numpy as np
 
 import model as model_module
-import strokes
 from model import BiLSTM
+from reader import preprocess, strokes
 
 WEB = Path(__file__).resolve().parent / "web"
 
 
 def engine_constants() -> dict:
-    """What web/engine.js needs to preprocess exactly as model.py and strokes.py do."""
+    """What web/engine.js needs to preprocess exactly as reader/preprocess.py and reader/strokes.py do."""
     return {"max_raster": strokes.MAX_RASTER, "brush_fraction": strokes.BRUSH_FRACTION,
-            "max_ink_rows": strokes.MAX_INK_ROWS, "max_side": model_module.MAX_SIDE,
-            "ink_floor": model_module.INK_FLOOR, "speck": model_module.SPECK}
+            "max_ink_rows": strokes.MAX_INK_ROWS, "max_side": preprocess.MAX_SIDE,
+            "ink_floor": preprocess.INK_FLOOR, "speck": preprocess.SPECK}
 
 
 def browser_model(model: BiLSTM, sha256: str) -> dict:

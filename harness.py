@@ -25,7 +25,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 ROOT = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
@@ -148,14 +147,6 @@ def draw_with_finger(page, strokes: list[list[tuple[float, float]]], steps: int 
         touch("touchEnd", [])
 
 
-def render_drawn(digit: np.ndarray, canvas: int, size: int, left: int, top: int) -> Image.Image:
-    """(28, 28) uint8 MNIST digit (ink = 255) -> RGBA canvas x canvas, black ink on opaque white."""
-    ink = np.asarray(Image.fromarray(digit).resize((size, size), Image.Resampling.BILINEAR)) >= 128
-    page = np.full((canvas, canvas, 4), 255, dtype=np.uint8)
-    page[top : top + size, left : left + size, :3][ink] = 0
-    return Image.fromarray(page, mode="RGBA")
-
-
 def pen_path(strokes: list[list[tuple[float, float]]], canvas: int = 280, step: float = 2.0) -> list[list[list[float]]]:
     """Strokes in [0, 1] of the canvas -> the points canvas.js would keep (one per `step` canvas pixels)."""
     path = []
@@ -254,74 +245,3 @@ def prediction_text(page) -> str:
     return value.first.inner_text().strip() if value.count() else ""
 
 
-def drawn_at_random(digit: np.ndarray, rng: np.random.Generator, canvas: int = 800) -> Image.Image:
-    """render_drawn at a random size, from a third of the canvas to nearly all of it, at a random place
-    (drawn in this order from rng: size, left, top)."""
-    size = int(rng.integers(canvas // 3, canvas - canvas // 40))
-    left, top = int(rng.integers(0, canvas - size + 1)), int(rng.integers(0, canvas - size + 1))
-    return render_drawn(digit, canvas, size, left, top)
-
-
-# MNIST digits as pen strokes: thinned to a one-pixel skeleton, then traced into polylines, so that a real
-# person's digit can be redrawn with the canvas's brush (strokes.render_drawing) at any size and place.
-_NEIGHBOURS = [(-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1)]  # P2..P9, clockwise from north
-
-
-def thin(ink: np.ndarray) -> np.ndarray:
-    """(H, W) bool -> its skeleton, one pixel wide (Zhang and Suen 1984, both sub-iterations vectorised)."""
-    image = np.pad(ink.astype(bool), 1)
-    while True:
-        changed = False
-        for step in (0, 1):
-            p = [np.roll(image, (-dy, -dx), axis=(0, 1)) for dy, dx in _NEIGHBOURS]  # p[k][y, x] = P(k+2) of (y, x)
-            count = np.sum(p, axis=0)
-            transitions = np.sum([(~p[k]) & p[(k + 1) % 8] for k in range(8)], axis=0)
-            if step == 0:
-                edge = ~(p[0] & p[2] & p[4]) & ~(p[2] & p[4] & p[6])
-            else:
-                edge = ~(p[0] & p[2] & p[6]) & ~(p[0] & p[4] & p[6])
-            remove = image & (count >= 2) & (count <= 6) & (transitions == 1) & edge
-            if remove.any():
-                image &= ~remove
-                changed = True
-        if not changed:
-            return image[1:-1, 1:-1]
-
-
-def trace(skeleton: np.ndarray) -> list[list[tuple[float, float]]]:
-    """A skeleton -> polylines of (x, y) pixel centres: from each loose end first, then around what is left
-    (loops); a branch that leaves a traced pixel starts at that pixel, so junctions stay joined."""
-    remaining = {(int(y), int(x)) for y, x in zip(*np.nonzero(skeleton))}
-    pixels = set(remaining)
-
-    def neighbours(point):
-        y, x = point
-        near = [(y + dy, x + dx) for dy, dx in _NEIGHBOURS]
-        return sorted((n for n in near if n in pixels), key=lambda n: abs(n[0] - y) + abs(n[1] - x))  # 4-near first
-
-    strokes = []
-    while remaining:
-        ends = [p for p in remaining if len(neighbours(p)) == 1]
-        start = min(ends) if ends else min(remaining)
-        path = [start]
-        joined = [n for n in neighbours(start) if n not in remaining]  # touches what is already traced
-        if joined:
-            path.insert(0, joined[0])
-        remaining.discard(start)
-        while True:
-            ahead = [n for n in neighbours(path[-1]) if n in remaining]
-            if not ahead:
-                break
-            path.append(ahead[0])
-            remaining.discard(ahead[0])
-        strokes.append([(x, y) for y, x in path])
-    return strokes
-
-
-def digit_strokes(digit: np.ndarray) -> list[list[tuple[float, float]]]:
-    """(28, 28) uint8 MNIST digit (ink = 255) -> its strokes in the digit's pixel units ((0, 0) to (28, 28)):
-    enlarged 3x, thresholded at half ink, thinned and traced. Strokes shorter than 2 px (specks) are dropped."""
-    big = np.asarray(Image.fromarray(digit).resize((84, 84), Image.Resampling.BILINEAR)) >= 128
-    strokes = [[((x + 0.5) / 3, (y + 0.5) / 3) for x, y in stroke] for stroke in trace(thin(big))]
-    long = [s for s in strokes if len(s) > 1 and np.ptp(np.array(s), axis=0).max() >= 2]
-    return long or strokes

@@ -54,7 +54,7 @@ from starlette.middleware import Middleware
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 import server_log
-import strokes
+from reader import strokes
 
 MAX_JSON_BYTES = strokes.MAX_TEXT  # 256 KB: the largest real payload, a drawing of strokes.MAX_POINTS points, is ~200 KB
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # one photo or scan

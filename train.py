@@ -4,14 +4,16 @@
     python train.py --recipe quick --no-plots      # seconds, past the tutorial's 98.15% (bench/train_vs_seed)
     python train.py --recipe tutorial              # the tutorial's recipe, both bugs in: weights/tutorial_bilstm.pt
 
-MNIST comes from $MNIST_DATA_DIR, ../shared/data or ./data (mnist_dir()), else torchvision downloads it to
-./data. Every training constant is a named field of Recipe, and the card records the recipe whole.
+MNIST comes from $MNIST_DATA_DIR, ../shared/data or ./data (training/mnist.py), else torchvision downloads
+it to ./data. Every training constant is a named field of training.recipe.Recipe, and the card records the
+recipe whole. This file is the loop, the evaluation and what is written; training/ holds the data it learns
+from (MNIST, augmentation, pens, negatives, styles) and the calibration of "not a digit".
 
 Besides MNIST's digits, every batch carries a few blank images, a few drawings that are not digits
-(negatives.py: shapes, doodles, letters, symbols, scribbles, partial strokes, drawn through the canvas's
-own path once per run) taught the uniform softmax, and a few digits in styles MNIST lacks (styles.py).
-The last MNIST training images are kept out of training: with drawings of negatives.pool("calibration")
-they set the threshold on a score of the 10 logits below which a drawing is "not a digit"; the rule goes
+(training/negatives.py: shapes, doodles, letters, symbols, scribbles, partial strokes, drawn through the
+canvas's own path once per run) taught the uniform softmax, and a few digits in styles MNIST lacks
+(training/styles.py). The last MNIST training images are kept out of training: with drawings of
+negatives.pool("calibration") they set the threshold on a score of the 10 logits below which a drawing is "not a digit"; the rule goes
 into the checkpoint, and the rule's rates on calibration and on held-out data go into the card.
 
 Writes, next to --out: the checkpoint (.pt), the metrics card (.json: accuracy, curves, "not a digit" rule
@@ -35,7 +37,7 @@ import platform
 import shlex
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from importlib.metadata import version
 from pathlib import Path
 
@@ -44,211 +46,15 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from model import BiLSTM, not_a_digit_score, sha256_of, to_mnist
+from model import BiLSTM, logits_of, sha256_of
+from training import negatives, styles
+from training.augment import augment
+from training.calibration import calibrate, not_a_digit_report
+from training.mnist import load_mnist
+from training.recipe import RECIPES, Recipe
 
-
-@dataclass(frozen=True)
-class Recipe:
-    """Everything that decides a training run besides the data and the seed; recorded whole in the card."""
-
-    epochs: int = 40  # the tutorial's 30 and 10 more for the non-digits and other hands it learns besides
-    batch_size: int = 128  # 4x the tutorial's 32: 4x fewer steps, and one-cycle makes up the noise
-    optimizer: str = "adamw"  # "adamw" (decoupled weight decay) or "adam" (the tutorial's)
-    lr: float = 5e-3  # peak of the one-cycle schedule; 1e-2 diverged now and then, 2e-3 ended 0.1 point lower
-    weight_decay: float = 1e-4  # light: 49k parameters and strong augmentation already regularise
-    schedule: str = "one-cycle"  # "one-cycle" (warm up, then anneal to ~0) or "constant" (the tutorial's)
-    warmup_fraction: float = 0.15  # of all steps spent rising to the peak (OneCycleLR's pct_start)
-    grad_clip: float = 1.0  # max gradient norm: an LSTM's rare exploding step at the peak learning rate
-    label_smoothing: float = 0.05  # keeps the softmax honest on drawings unlike MNIST (calibration)
-    blanks_per_32: int = 1  # blank images added per 32 in a batch, taught the uniform softmax: the row
-    #                         view re-runs the model on partly blanked images, and nothing must look sure
-    augment: bool = True  # the random distortions below, on the device, in batches
-    rotation_degrees: float = 12.0  # +-: people tilt digits; MNIST's own are upright-ish
-    scale_range: float = 0.15  # each axis scaled by 1 +- this: drawings are wider or narrower than MNIST's
-    shear: float = 0.15  # +-: slanted handwriting
-    shift_pixels: float = 2.0  # +- (28x28 pixels): to_mnist centres by mass, drawings land off by a pixel or two
-    thicker_fraction: float = 0.25  # of each batch dilated (3x3 max): thick felt-pen strokes
-    thinner_fraction: float = 1 / 6  # eroded (3x3 min, averaged with the original): thin pencil strokes
-    binary_fraction: float = 0.2  # redrawn as binary ink (3x up, threshold, 3x3 mean down): the canvas's
-    #                               black-or-white strokes after to_mnist (drawn digits 99.26% -> 99.34%)
-    elastic_fraction: float = 0.3  # of each batch bent by a smooth random displacement field (Simard et al. 2003):
-    #                                 other people's strokes wobble and bend where MNIST's writers' did not
-    elastic_alpha: float = 1.5  # the field's largest displacement, in 28x28 pixels (after smoothing)
-    elastic_sigma: float = 3.0  # the smoothing of the field (Gaussian, pixels): larger bends whole strokes
-    styled: int = 2000  # digits in styles MNIST lacks (styles.pool: flagged 1, crossed 7, open 4, flat-top 3...),
-    #                     drawn once per run through the canvas path (about 1 ms each)
-    styled_per_32: int = 2  # of them added per 32 MNIST digits in a batch, augmented like them
-    coarse_fraction: float = 0.15  # of each batch seen through a coarse scan: shrunk to coarse_cells (area mean),
-    #                               enlarged back and cut at half ink, as a scan of 8x8 or 16x16 cells comes out
-    coarse_cells: int = 9  # the coarse scan's side, in cells for the 28x28 (the digit's 20 px: 6.5 cells) ...
-    coarse_cells_up_to: int = 16  # ... up to this many (11.5 cells for the digit)
-    coarse_pen: int = 3  # the broad pen first, a square of this many pixels: those forms were filled in with one
-    plain_finish: int = 8  # the last N epochs without the other-hands extras (elastic, coarse, styled): the end
-    #                        of the one-cycle schedule settles on MNIST's own look, where accuracy is measured
-    negatives: int = 6000  # non-digit drawings made once per run (negatives.pool("train"), about 1 ms each)
-    negatives_per_32: int = 4  # of them added per 32 digits in a batch, augmented like the digits and taught
-    #                            the uniform softmax (outlier exposure, Hendrycks et al. 2019), as the blanks are
-    negative_weight: float = 1.0  # each negative's loss against one digit's
-    calibration_digits: int = 2000  # the last N MNIST training images, kept out of training to set the threshold
-    calibration_negatives: int = 1000  # negatives.pool("calibration"): the trained kinds, drawings never trained on
-    flag_budget: float = 0.006  # the threshold flags at most this share of the calibration digits, both as MNIST
-    #                             gives them and drawn as canvas ink (the goal is 1% on digits it never saw)
-    score: str = "logsumexp"  # of the full reading's 10 logits (model.SCORES); not a digit iff score < threshold
-    report_negatives: int = 1800  # held-out non-digits (negatives.pool("held_out")) scored for the card
-    report_drawn: int = 10000  # MNIST test digits redrawn as canvas ink (harness.drawn_at_random) scored for the card
-    autocast: str = "float32"  # or "bfloat16": matrix products in bfloat16 where the hardware has it (AVX512-BF16,
-    #                            AMX, CUDA), weights and optimizer in float32: 1.3x (1 thread) to 3x (2 threads) faster
-    #                            here, but 30 epochs ended 0.2 points lower (99.15% against 99.35%); the quick run uses it
-    readout: str = "final_states"  # the classifier reads both directions' final states
-    normalize: bool = True  # inputs standardised with MNIST's mean and std inside forward (the tutorial: no)
-    softmax_before_loss: bool = False  # the tutorial's bug 1: cross-entropy of a softmax (squashed gradients)
-    per_sample_loader: bool = False  # the tutorial's torchvision DataLoader; ours indexes one tensor
-
-
-# The committed weights: ours (weights/bilstm_mnist.pt) and the tutorial's, both bugs in
-# (weights/tutorial_bilstm.pt): batch 32, Adam 1e-3 constant, no augmentation, classifier on
-# output[:, -1, :], softmax inside before CrossEntropyLoss.
-RECIPES = {
-    "ours": Recipe(),
-    # The quick run: seconds, past the tutorial's 98.15% (bench/train_vs_seed). Two epochs of plain MNIST and a
-    # light dose of non-digits, in bfloat16, in batches of 256 (cheaper per image here). Measured with seeds 0-2:
-    # 98.40%, 98.30%, 98.31% in 7.0-7.1 s of main(); with the augmentation on, 98.53% but 9.7 s; one epoch
-    # reaches only 97.8-98.1%. Its "not a digit" rule is weaker than ours (61-73% of calibration non-digits).
-    "quick": Recipe(epochs=2, batch_size=256, lr=1e-2, augment=False, elastic_fraction=0.0, styled=0,
-                    styled_per_32=0, coarse_fraction=0.0, plain_finish=0, negatives=300, negatives_per_32=2,
-                    negative_weight=1.0, calibration_digits=500, calibration_negatives=300, report_negatives=0,
-                    report_drawn=0, autocast="bfloat16"),
-    "tutorial": Recipe(epochs=30, batch_size=32, optimizer="adam", lr=1e-3, weight_decay=0.0, schedule="constant",
-                       warmup_fraction=0.0, grad_clip=0.0, label_smoothing=0.0, blanks_per_32=0, augment=False,
-                       elastic_fraction=0.0, elastic_alpha=0.0, coarse_fraction=0.0, styled=0, styled_per_32=0,
-                       plain_finish=0, negatives=0, negatives_per_32=0, calibration_digits=0, calibration_negatives=0,
-                       report_negatives=0, report_drawn=0, autocast="float32", readout="last_output",
-                       normalize=False, softmax_before_loss=True, per_sample_loader=True),
-}
-
-
-ROOT = Path(__file__).resolve().parent
 DEFAULT_OUT = {"ours": "weights/bilstm_mnist.pt", "quick": "weights/quick_bilstm.pt",
                "tutorial": "weights/tutorial_bilstm.pt"}
-
-
-def mnist_dir() -> str:
-    """Where MNIST lives, one rule for training, tests and benchmarks: $MNIST_DATA_DIR, else ../shared/data
-    beside this checkout, else ./data; the first that holds MNIST/raw, else where to download it to
-    ($MNIST_DATA_DIR if set, else ./data)."""
-    candidates = [os.environ.get("MNIST_DATA_DIR"), ROOT.parent / "shared" / "data", ROOT / "data"]
-    for candidate in filter(None, candidates):
-        if (Path(candidate) / "MNIST" / "raw").is_dir():
-            return str(candidate)
-    return str(os.environ.get("MNIST_DATA_DIR") or ROOT / "data")
-
-
-def mnist(data_dir: str | None = None, train: bool = False):
-    """torchvision's MNIST (the only reader of it here): read in place, or downloaded to data_dir if absent.
-
-    Offline and absent: a RuntimeError that says what to do, instead of torchvision's list of failed mirrors.
-    """
-    from torchvision.datasets import MNIST
-
-    data_dir = data_dir or mnist_dir()
-    try:
-        return MNIST(data_dir, train=train, download=True)
-    except RuntimeError as error:
-        raise RuntimeError(
-            f"MNIST is not in $MNIST_DATA_DIR, ../shared/data or ./data, and downloading it to {data_dir} failed "
-            f"({str(error).strip().splitlines()[-1][:200]}). Connect to the internet once (torchvision downloads "
-            "11 MB), or set MNIST_DATA_DIR to a folder that holds MNIST/raw."
-        ) from None
-
-
-def load_mnist(data_dir: str | None, train: bool, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """-> images (N, 28, 28) float32 in [0, 1] and labels (N,) int64, on device.
-
-    Where torchvision has already unpacked MNIST (MNIST/raw/*-ubyte), the files are read here directly: the
-    IDX format is a header and the bytes, and importing torchvision costs more than a second of a quick run.
-    """
-    raw = Path(data_dir or mnist_dir()) / "MNIST" / "raw"
-    prefix = "train" if train else "t10k"
-    images_file, labels_file = raw / f"{prefix}-images-idx3-ubyte", raw / f"{prefix}-labels-idx1-ubyte"
-    if images_file.is_file() and labels_file.is_file():
-        images = np.fromfile(images_file, dtype=np.uint8, offset=16).reshape(-1, 28, 28)  # header: 4 big-endian int32
-        labels = np.fromfile(labels_file, dtype=np.uint8, offset=8).astype(np.int64)  # header: 2 big-endian int32
-        if len(images) != len(labels):
-            raise RuntimeError(f"{raw}: {len(images)} images but {len(labels)} labels; delete it to download again")
-        data, targets = torch.from_numpy(images), torch.from_numpy(labels)
-    else:
-        dataset = mnist(data_dir, train=train)
-        data, targets = dataset.data, dataset.targets
-    return data.to(device, torch.float32) / 255.0, targets.to(device)
-
-
-def augment(images: torch.Tensor, generator: torch.Generator, recipe: Recipe = RECIPES["ours"]) -> torch.Tensor:
-    """Random small rotations, scales, shears, shifts, stroke thickness and binary ink, batched: (N, 28, 28) -> same.
-
-    Hand-drawn digits differ from MNIST's mostly in these ways even after to_mnist() has centred and
-    scaled them, so the model learns to ignore them. The ranges are the recipe's.
-    """
-    n, device = images.shape[0], images.device
-
-    def uniform(low: float, high: float) -> torch.Tensor:
-        return (torch.rand(n, generator=generator, device=device) * (high - low) + low)
-
-    r = recipe
-    angle = uniform(-r.rotation_degrees, r.rotation_degrees) * math.pi / 180
-    scale_x, scale_y = uniform(1 - r.scale_range, 1 + r.scale_range), uniform(1 - r.scale_range, 1 + r.scale_range)
-    shear = uniform(-r.shear, r.shear)
-    shift_x, shift_y = uniform(-r.shift_pixels, r.shift_pixels) / 14, uniform(-r.shift_pixels, r.shift_pixels) / 14
-    # (affine_grid units: 14 px = 1.0)
-    cos, sin = torch.cos(angle), torch.sin(angle)
-    # Sampling grid maps output coords to input coords: theta (N, 2, 3) = [R @ Shear @ S^-1 | shift]
-    theta = torch.stack([
-        torch.stack([cos / scale_x, (cos * shear - sin) / scale_y, shift_x], dim=1),
-        torch.stack([sin / scale_x, (sin * shear + cos) / scale_y, shift_y], dim=1),
-    ], dim=1)
-    x = images[:, None]  # (N, 1, 28, 28)
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)  # (N, 28, 28, 2)
-    if r.elastic_fraction and r.elastic_alpha:
-        grid = grid + elastic_field(n, r, generator, device)  # the same one resampling does both
-    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-    # Stroke thickness: some of the batch thicker (3x3 max = dilation), some thinner (3x3 min = erosion,
-    # averaged with the original so thin strokes do not vanish). Pooling only those samples halves the
-    # cost of this step.
-    choice = torch.rand(n, generator=generator, device=device)
-    thicker = choice < r.thicker_fraction
-    thinner = (choice >= r.thicker_fraction) & (choice < r.thicker_fraction + r.thinner_fraction)
-    x[thicker] = F.max_pool2d(x[thicker], 3, stride=1, padding=1)
-    x[thinner] = 0.5 * x[thinner] - 0.5 * F.max_pool2d(-x[thinner], 3, stride=1, padding=1)
-    # Canvas ink is binary (black or white, no anti-aliasing) and turns grey only where to_mnist
-    # shrinks it. For a fifth of the batch, redraw the digit that way: 3x up, threshold, 3x3 mean down.
-    binary = torch.rand(n, generator=generator, device=device) < r.binary_fraction
-    sharp = F.interpolate(x[binary], scale_factor=3, mode="bilinear", align_corners=False) > 0.5
-    x[binary] = F.avg_pool2d(sharp.float(), 3)
-    # Scanned digits of other writers come at a few cells a side: thick, blobby strokes, loops filled in.
-    if r.coarse_fraction:
-        coarse = torch.rand(n, generator=generator, device=device) < r.coarse_fraction
-        side = int(torch.randint(r.coarse_cells, r.coarse_cells_up_to + 1, (1,), generator=generator, device=device))
-        thick = F.max_pool2d(x[coarse], r.coarse_pen, stride=1, padding=r.coarse_pen // 2)
-        cells = F.interpolate(thick, size=(side, side), mode="area")
-        sharp = F.interpolate(cells, size=(84, 84), mode="bicubic", align_corners=False) > 0.5  # 3x, cut at half ink
-        x[coarse] = F.avg_pool2d(sharp.float(), 3)
-    return x[:, 0].clamp(0.0, 1.0)
-
-
-def elastic_field(n: int, r: Recipe, generator: torch.Generator, device: torch.device) -> torch.Tensor:
-    """A smooth random displacement per image, (N, 28, 28, 2) in affine_grid units (14 px = 1.0); zero for the
-    images outside r.elastic_fraction. White noise blurred by a Gaussian of r.elastic_sigma pixels, scaled so
-    that its largest displacement is r.elastic_alpha pixels."""
-    radius = int(3 * r.elastic_sigma)
-    taps = torch.exp(-0.5 * (torch.arange(-radius, radius + 1, device=device) / r.elastic_sigma) ** 2)
-    taps = taps / taps.sum()
-    noise = torch.rand(n * 2, 1, 28, 28, generator=generator, device=device) * 2 - 1  # x and y of every image
-    noise = F.conv2d(F.pad(noise, (radius, radius, 0, 0), mode="reflect"), taps.view(1, 1, 1, -1))  # blur rows
-    noise = F.conv2d(F.pad(noise, (0, 0, radius, radius), mode="reflect"), taps.view(1, 1, -1, 1))  # then columns
-    field = noise.view(n, 2, 28, 28)
-    largest = field.abs().amax(dim=(1, 2, 3), keepdim=True).clamp_min(1e-6)
-    chosen = torch.rand(n, 1, 1, 1, generator=generator, device=device) < r.elastic_fraction
-    field = field / largest * (r.elastic_alpha / 14) * chosen
-    return field.permute(0, 2, 3, 1)
 
 
 def batches(images, labels, recipe: Recipe, generator):
@@ -339,18 +145,6 @@ def precision(recipe: Recipe, device: torch.device) -> str:
     return "float32"
 
 
-@torch.inference_mode()
-def logits_of(model: BiLSTM, images: torch.Tensor | np.ndarray, batch_size: int = 2000) -> torch.Tensor:
-    """(N, 28, 28) images in [0, 1] (a tensor anywhere, or an array) -> (N, 10) float32 logits on the model's
-    device, in eval mode, batch_size at a time."""
-    model.eval()
-    images = torch.as_tensor(images, dtype=torch.float32)
-    device = next(model.parameters()).device
-    if not len(images):
-        return torch.zeros(0, 10, device=device)
-    return torch.cat([model(images[i : i + batch_size].to(device)) for i in range(0, len(images), batch_size)])
-
-
 def evaluate(model, images, labels, batch_size: int = 2000):
     """-> (mean loss, accuracy, predictions (N,)) on clean images."""
     logits = logits_of(model, images, batch_size)
@@ -392,86 +186,6 @@ def save_checkpoint(model: BiLSTM, path: Path, not_a_digit: dict | None = None) 
     if not_a_digit is not None:
         checkpoint["not_a_digit"] = {"score": str(not_a_digit["score"]), "threshold": float(not_a_digit["threshold"])}
     atomic_write(path, lambda temp: torch.save(checkpoint, temp))
-
-
-# ---------------------------------------------------------------------------------------------
-# "Not a digit": the threshold, set on data kept out of training, and the held-out numbers for the card.
-
-
-def scores_of(model: BiLSTM, images: torch.Tensor | np.ndarray, score: str) -> np.ndarray:
-    """(N, 28, 28) images in [0, 1] -> (N,) float64 not_a_digit_score of the model's logits (float32, eval mode)."""
-    return not_a_digit_score(logits_of(model, images).cpu(), score).double().numpy()
-
-
-def drawn(digits: np.ndarray, seed: int, canvas: int) -> np.ndarray:
-    """(N, 28, 28) uint8 MNIST digits -> (N, 28, 28) float32: each redrawn as black canvas ink at a random size
-    and place (harness.drawn_at_random, rng seeded by seed) and read back through model.to_mnist."""
-    from harness import drawn_at_random
-
-    rng = np.random.default_rng(seed)
-    return np.stack([to_mnist(drawn_at_random(digit, rng, canvas)) for digit in digits]) if len(digits) \
-        else np.zeros((0, 28, 28), np.float32)
-
-
-def flagged(scores: np.ndarray, threshold: float) -> float:
-    """The share of scores the rule flags (score < threshold)."""
-    return float((scores < threshold).mean()) if len(scores) else float("nan")
-
-
-def auroc(digit_scores: np.ndarray, other_scores: np.ndarray) -> float:
-    """P(a digit scores higher than a non-digit), ties counted half: the area under the ROC curve."""
-    other = np.sort(other_scores)
-    below = np.searchsorted(other, digit_scores, side="left")
-    ties = np.searchsorted(other, digit_scores, side="right") - below
-    return float((below + 0.5 * ties).sum() / (len(digit_scores) * len(other)))
-
-
-def calibrate(model: BiLSTM, digits: np.ndarray, recipe: Recipe, seed: int) -> dict:
-    """Set the threshold on data kept out of training: the calibration digits (uint8, as MNIST gives them and
-    redrawn as canvas ink) may be flagged at most recipe.flag_budget each; report the rates it was set at."""
-    import negatives
-
-    as_given = scores_of(model, digits / 255.0, recipe.score)
-    as_ink = scores_of(model, drawn(digits, seed, canvas=280), recipe.score)
-    others = scores_of(model, negatives.pool("calibration", recipe.calibration_negatives, seed)[0], recipe.score)
-    # The largest threshold that flags at most flag_budget of either: flagged iff score < threshold.
-    threshold = float(min(np.quantile(as_given, recipe.flag_budget, method="lower"),
-                          np.quantile(as_ink, recipe.flag_budget, method="lower")))
-    return {"score": recipe.score, "threshold": threshold,
-            "calibrated_on": {"digits": len(digits), "digits_flagged": flagged(as_given, threshold),
-                              "digits_drawn_as_ink_flagged": flagged(as_ink, threshold),
-                              "negatives": len(others), "negatives_flagged": flagged(others, threshold),
-                              "what": f"the last {len(digits)} MNIST training images (kept out of training), as "
-                                      "given and redrawn on a 280 px canvas; negatives.pool('calibration')"}}
-
-
-def not_a_digit_report(model: BiLSTM, rule: dict, test_digits: np.ndarray, test_labels: np.ndarray,
-                       held_out_negatives: int, drawn_digits: int, seed: int = 0) -> dict:
-    """The rule on what neither training nor calibration saw: MNIST test (as given, and the first drawn_digits
-    redrawn on an 800 px canvas as bench/drawn_digits does), and negatives.pool("held_out")."""
-    import negatives
-
-    threshold = rule["threshold"]
-    digits = scores_of(model, test_digits / 255.0, rule["score"])
-    report = {"mnist_test": len(digits), "mnist_test_flagged": flagged(digits, threshold)}
-    if drawn_digits:
-        ink = drawn(test_digits[:drawn_digits], seed, canvas=800)
-        ink_logits = logits_of(model, ink).cpu()  # one pass: the scores and what it reads
-        ink_scores = not_a_digit_score(ink_logits, rule["score"]).double().numpy()
-        read = ink_logits.argmax(1).numpy()
-        report.update(drawn_test=len(ink), drawn_test_flagged=flagged(ink_scores, threshold),
-                      drawn_test_accuracy=float((read == test_labels[:drawn_digits]).mean()))
-    if held_out_negatives:
-        images, kinds = negatives.pool("held_out", held_out_negatives, seed)
-        others = scores_of(model, images, rule["score"])
-        never = np.array([negatives.KINDS[k].held_out for k in kinds])
-        report.update(held_out_negatives=len(others), held_out_negatives_flagged=flagged(others, threshold),
-                      of_kinds_never_trained=int(never.sum()),
-                      of_kinds_never_trained_flagged=flagged(others[never], threshold),
-                      by_family={family: round(flagged(others[[negatives.KINDS[k].family == family for k in kinds]],
-                                                       threshold), 5) for family in negatives.FAMILIES},
-                      auroc=auroc(digits, others))
-    return {key: round(value, 5) if isinstance(value, float) else value for key, value in report.items()}
 
 
 def save_plots(history: list[dict], confusion: np.ndarray, stem: Path) -> list[Path]:
@@ -574,14 +288,10 @@ def main(argv: list[str] | None = None) -> dict:
     test_x, test_y = load_mnist(args.data_dir, train=False, device=device)
     pool, styled = None, None
     if recipe.styled:
-        import styles
-
         pool_started = time.perf_counter()
         styled = tuple(torch.from_numpy(a).to(device) for a in styles.pool(recipe.styled, args.seed))
         print(f"{len(styled[0]):,} digits in styles MNIST lacks drawn in {time.perf_counter() - pool_started:.1f}s")
     if recipe.negatives:
-        import negatives
-
         pool_started = time.perf_counter()
         pool = torch.from_numpy(negatives.pool("train", recipe.negatives, args.seed)[0]).to(device)
         print(f"{len(pool):,} non-digit drawings made in {time.perf_counter() - pool_started:.1f}s")

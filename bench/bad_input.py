@@ -17,7 +17,8 @@ import numpy as np
 from PIL import Image
 
 from harness import DIGIT_STROKES, pen_path, start_server
-from model import load_model, predict
+from model import load_model
+from reader.readings import predict
 
 
 def stroke_cases() -> dict[str, object]:

@@ -18,14 +18,15 @@ import time
 import numpy as np
 import torch
 
-from harness import drawn_at_random
-from model import load_model, read_digit
-from train import mnist
+from model import load_model
+from reader.readings import read_digit
+from training.mnist import mnist
+from training.pens import drawn_at_random
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", default=None, help="MNIST root; default: train.mnist_dir()'s rule")
+    parser.add_argument("--data-dir", default=None, help="MNIST root; default: training.mnist's rule")
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--canvas", type=int, default=800)
     parser.add_argument("--seed", type=int, default=0)

@@ -54,8 +54,9 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from harness import DIGIT_STROKES, ROOT, pen_path, read_response, render_drawn, start_server
-from train import mnist
+from harness import DIGIT_STROKES, ROOT, pen_path, read_response, start_server
+from training.mnist import mnist
+from training.pens import render_drawn
 
 
 def rss_mb(pid: int) -> float:
@@ -464,7 +465,7 @@ def heaviest_accepted(seed: int) -> str:
     """The most work a drawing within every limit asks for: 10,000 points on a 2048x2048 canvas, a random walk
     whose rows of ink come just under strokes.MAX_INK_ROWS (its step found by bisection), sent as JSON text as
     the page sends it."""
-    from strokes import MAX_INK_ROWS, ink_rows, parse_drawing
+    from reader.strokes import MAX_INK_ROWS, ink_rows, parse_drawing
 
     def walk(step: float) -> dict:
         moves = np.random.default_rng(seed).uniform(-step, step, (10_000, 2))

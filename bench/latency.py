@@ -28,11 +28,11 @@ from harness import (
     engine_page,
     open_browser,
     pen_path,
-    render_drawn,
     start_server,
     varied_drawings,
 )
-from train import mnist
+from training.mnist import mnist
+from training.pens import render_drawn
 
 
 def summary(seconds: list[float]) -> str:

@@ -29,9 +29,11 @@ from pathlib import Path
 import numpy as np
 
 from frontend import CANVAS_HEIGHT, CANVAS_WIDTH  # the page's canvas
-from harness import DIGIT_STROKES, ROOT, pen_path, render_drawn, start_server
-from model import load_model, predict
-from train import mnist
+from harness import DIGIT_STROKES, ROOT, pen_path, start_server
+from model import load_model
+from reader.readings import predict
+from training.mnist import mnist
+from training.pens import render_drawn
 
 CANVAS = 280  # the images' canvas (/predict)
 STROKE_SECONDS = 2.0  # how long the pen moves for one digit

@@ -24,14 +24,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import negatives
-from model import DEFAULT_WEIGHTS, judge, load_model
-from train import auroc, drawn, load_mnist, logits_of
+from model import DEFAULT_WEIGHTS, judge, load_model, logits_of
+from training import negatives
+from training.calibration import auroc, drawn
+from training.mnist import load_mnist
 
 
 @torch.inference_mode()
 def verdicts(model, images: np.ndarray) -> list:
-    """(N, 28, 28) model inputs -> N model.judge verdicts (train.logits_of: 2000 a batch)."""
+    """(N, 28, 28) model inputs -> N model.judge verdicts (model.logits_of: 2000 a batch)."""
     return [judge(model, row) for row in logits_of(model, images).numpy()]
 
 
@@ -42,7 +43,7 @@ def share(flags: list[bool]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--weights", default=str(DEFAULT_WEIGHTS))
-    parser.add_argument("--data-dir", default=None, help="MNIST root; default: train.mnist_dir()'s rule")
+    parser.add_argument("--data-dir", default=None, help="MNIST root; default: training.mnist's rule")
     parser.add_argument("--negatives", type=int, default=1800, help="held-out non-digits (45 kinds, round-robin)")
     parser.add_argument("--drawn", type=int, default=10000, help="MNIST test digits redrawn as canvas ink")
     parser.add_argument("--seed", type=int, default=0)

@@ -22,11 +22,11 @@ import time
 import numpy as np
 import torch
 
-from harness import digit_strokes
-from model import DEFAULT_WEIGHTS, load_model, read_digit
-from readings import read_picture
-from strokes import BRUSH_FRACTION, parse_drawing, render_drawing
-from train import load_mnist
+from model import DEFAULT_WEIGHTS, load_model
+from reader.readings import read_digit, read_picture
+from reader.strokes import BRUSH_FRACTION, parse_drawing, render_drawing
+from training.mnist import load_mnist
+from training.pens import digit_strokes
 
 
 def compose(digits: list[np.ndarray], rng: np.random.Generator, width: int, height: int) -> list[list[list[list[float]]]]:
@@ -60,7 +60,7 @@ def compose(digits: list[np.ndarray], rng: np.random.Generator, width: int, heig
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--weights", default=str(DEFAULT_WEIGHTS))
-    parser.add_argument("--data-dir", default=None, help="MNIST root; default: train.mnist_dir()'s rule")
+    parser.add_argument("--data-dir", default=None, help="MNIST root; default: training.mnist's rule")
     parser.add_argument("--count", type=int, default=400)
     parser.add_argument("--width", type=int, default=840)
     parser.add_argument("--height", type=int, default=280)

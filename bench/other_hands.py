@@ -18,8 +18,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from model import DEFAULT_WEIGHTS, load_model, to_mnist
-from train import load_mnist
+from model import DEFAULT_WEIGHTS, load_model
+from reader.preprocess import to_mnist
+from training.mnist import load_mnist
 
 SIDE = 160  # enlarged to this many pixels a side: a digit on the page's 280 px canvas is about this big
 
@@ -53,7 +54,7 @@ def accuracy(model, images: np.ndarray | torch.Tensor, labels: np.ndarray) -> tu
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--weights", default=str(DEFAULT_WEIGHTS))
-    parser.add_argument("--data-dir", default=None, help="MNIST root; default: train.mnist_dir()'s rule")
+    parser.add_argument("--data-dir", default=None, help="MNIST root; default: training.mnist's rule")
     args = parser.parse_args()
     model = load_model(args.weights)
     images, labels = load_digits_inputs()

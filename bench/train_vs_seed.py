@@ -29,6 +29,7 @@ import torch
 import torch.nn as nn
 
 import train
+from training.mnist import mnist_dir
 
 TARGET = 0.9815  # the tutorial's reported accuracy after 30 epochs
 
@@ -51,7 +52,7 @@ def run_tutorial(data_dir: str, epochs: int, seed: int, stop_at_target: bool = T
 
     torch.manual_seed(seed)
     to_tensor = transforms.ToTensor()
-    data_dir = data_dir or train.mnist_dir()
+    data_dir = data_dir or mnist_dir()
     train_set = datasets.MNIST(data_dir, train=True, download=True, transform=to_tensor)
     test_set = datasets.MNIST(data_dir, train=False, download=True, transform=to_tensor)
     train_loader = DataLoader(train_set, batch_size=32, shuffle=True)
@@ -103,7 +104,7 @@ def run_quick(data_dir: str | None, seed: int, threads: int) -> tuple[float, dic
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data-dir", default=None, help="MNIST root; default: train.mnist_dir()'s rule")
+    parser.add_argument("--data-dir", default=None, help="MNIST root; default: training.mnist's rule")
     parser.add_argument("--seed-epochs", type=int, default=30, help="at most this many epochs of the tutorial's recipe")
     parser.add_argument("--full", action="store_true", help="run all --seed-epochs, not only until 98.15%%")
     parser.add_argument("--seed", type=int, default=0)

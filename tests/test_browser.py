@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 from harness import (
-    CHROMIUM,
     FOUR,
     ONE,
     SEVEN,
@@ -27,11 +26,6 @@ from harness import (
     prediction_text,
     start_server,
 )
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} missing: .ci/run installs Debian's chromium", pytrace=False)
-    pytest.skip(f"{CHROMIUM} not installed (apt-get install -y chromium)", allow_module_level=True)
 
 POINTS_SHOWN = "() => document.querySelector('#reading .reading').dataset.points"
 POINTS_DRAWN = "() => String(bilstm.pad.points())"

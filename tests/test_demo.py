@@ -1,22 +1,28 @@
-"""The app's handlers and its API: what the page and the API return is the model's own reading, through the one
-preprocessing path (pytest, CPU; gradio_client against demo.py launched in-process)."""
+"""demo.py: the app's handlers and its API. What the page and the API return is the model's own reading, through
+the one preprocessing path; bad input gets a sentence and the server keeps serving; many identical requests at
+once all get whole pictures; the tutorial's model beside ours (pytest, CPU; gradio_client against demo.py
+launched in-process). Timings: bench/bad_input.py, bench/load.py."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 import torch
+from gradio_client.exceptions import AppError
 from PIL import Image
 
-from conftest import drawing, sketch
-from harness import DIGIT_STROKES, ROOT, pen_path, render_drawn
-from model import predict, read_rows, to_mnist
-from strokes import parse_drawing, render_drawing
-from views import row_caption, settling_rows
+from conftest import BAD, ONE, drawing, sketch
+from harness import DIGIT_STROKES, ROOT, pen_path
+from model import TUTORIAL_WEIGHTS, load_model, read_rows
+from reader.preprocess import to_mnist
+from reader.readings import predict
+from reader.strokes import parse_drawing, render_drawing
+from training.pens import render_drawn
 
 
 def test_importing_demo_changes_nothing_process_wide():
@@ -33,13 +39,13 @@ def test_drawn_strokes_are_read_through_the_one_preprocessing_path(app, model, d
     """The numbers on the page equal predict(model, the picture the strokes make), through to_mnist."""
     sent = drawing(pen_path(DIGIT_STROKES[digit]), seq=3)
     outputs = app.read_strokes(json.dumps(sent))
-    answer, reading = outputs[app.answer], outputs[app.reading]
+    answer, reading = outputs["answer"], outputs["reading"]
     seen = render_drawing(parse_drawing(sent))  # the strokes' pixels (strokes.rasterize)
     expected = predict(model, seen)
     assert answer["digit"] == digit == str(int(expected.argmax())) and answer["number"] == digit
     np.testing.assert_allclose(answer["probs"], expected, atol=1e-5)
     np.testing.assert_allclose(reading["model_input"], to_mnist(seen), atol=1e-4)
-    np.testing.assert_array_equal(outputs[app.digit_state]["parts"][0]["digit"], to_mnist(seen))
+    np.testing.assert_array_equal(outputs["state"]["digits"].parts[0]["digit"], to_mnist(seen))
     assert reading["points"] == sum(len(stroke) for stroke in sent["strokes"])
     assert answer["seq"] == reading["seq"] == 3 and answer["not_a_digit"] is False
 
@@ -50,12 +56,12 @@ def test_reading_values_are_the_model_s_numbers(app, model, mnist_test, tmp_path
     outputs = app.read_image(str(tmp_path / "six.png"))
     digit = to_mnist(images[6])
     truth = read_rows(model, digit)
-    reading = outputs[app.reading]
+    reading = outputs["reading"]
     for key in ("top_down", "bottom_up", "states"):
         np.testing.assert_allclose(reading[key], truth[key], atol=1e-4)
     assert np.array(reading["states"]).shape == (28, 128) and np.array(reading["top_down"]).shape == (28, 10)
     assert reading["bands"] is None and reading["points"] is None  # not drawn: nothing to mark on the canvas
-    assert outputs[app.answer]["seq"] is None  # an upload: the page matches it to its newest action itself
+    assert outputs["answer"]["seq"] is None  # an upload: the page matches it to its newest action itself
 
 
 @pytest.mark.parametrize("digit", ["1", "7"])
@@ -63,7 +69,7 @@ def test_bands_come_from_to_mnist_placement(app, digit):
     """Row t's band on the canvas is where to_mnist took row t from: the first and last rows of the 28x28
     with ink have, in their bands, the first and last rows of ink on the canvas."""
     sent = drawing(pen_path(DIGIT_STROKES[digit]))
-    bands = app.read_strokes(sent)[app.reading]["bands"]
+    bands = app.read_strokes(sent)["reading"]["bands"]
     seen = render_drawing(parse_drawing(sent))
     ink_rows = np.nonzero((np.asarray(seen) < 128).any(1))[0]
     digit_rows = np.nonzero(to_mnist(seen).max(1) > 0.5)[0]
@@ -87,32 +93,32 @@ def number_drawing(digits: str, width: int = 840) -> dict:
 
 def test_a_number_is_read_digit_by_digit(app, model):
     sent = number_drawing("740")
-    answer, reading = (app.read_strokes(sent)[key] for key in (app.answer, app.reading))
+    answer, reading = (app.read_strokes(sent)[key] for key in ("answer", "reading"))
     assert answer["number"] == "740" and [d["digit"] for d in answer["digits"]] == ["7", "4", "0"]
     assert answer["pick"] == 2 and reading["digit"] == "0"  # the digit drawn last is the one walked
     boxes = [d["box"] for d in answer["digits"]]
     assert all(a[2] < b[0] for a, b in zip(boxes, boxes[1:]))  # left to right, apart
     picked = app.read_strokes({**sent, "pick": 0})
-    assert picked[app.answer]["pick"] == 0 and picked[app.reading]["digit"] == "7"
-    assert picked[app.answer]["number"] == "740"
+    assert picked["answer"]["pick"] == 0 and picked["reading"]["digit"] == "7"
+    assert picked["answer"]["number"] == "740"
 
 
 def test_each_digit_of_a_number_is_read_as_that_digit_alone(app, model):
     """A digit of a number reads exactly as the same strokes drawn alone (the split changes nothing else)."""
     sent = number_drawing("27")
     alone = drawing([stroke for stroke in sent["strokes"] if stroke[0][0] > 220], width=840)
-    together = app.read_strokes(sent)[app.answer]["digits"][1]
-    np.testing.assert_allclose(together["probs"], app.read_strokes(alone)[app.answer]["probs"], atol=1e-6)
+    together = app.read_strokes(sent)["answer"]["digits"][1]
+    np.testing.assert_allclose(together["probs"], app.read_strokes(alone)["answer"]["probs"], atol=1e-6)
 
 
 def test_empty_drawing_and_undo_to_nothing_give_the_prompt(app):
     outputs = app.read_strokes(drawing([]))
-    assert outputs[app.answer] is None and outputs[app.reading] is None and outputs[app.digit_state] is None
+    assert outputs["answer"] is None and outputs["reading"] is None and outputs["state"] is None
 
 
 def test_gallery_digits_are_read_by_name_only(app, model):
     outputs = app.read_example(json.dumps({"example": "digit7_test0000.png", "seq": 5}))
-    assert outputs[app.answer]["digit"] == "7" and outputs[app.answer]["seq"] == 5
+    assert outputs["answer"]["digit"] == "7" and outputs["answer"]["seq"] == 5
     for bad in ({"example": "../weights/bilstm_mnist.pt"}, {"example": "nope.png"}, "not json", {"seq": 1}):
         with pytest.raises(Exception, match="No such gallery digit"):
             app.read_example(bad if isinstance(bad, str) else json.dumps(bad))
@@ -191,25 +197,202 @@ def test_gif_api_takes_a_drawing(client):
         assert gif.n_frames == 28
 
 
-def test_settling_rows_need_confidence():
-    uniform = np.full((28, 10), 0.1, np.float32)
-    sure = np.eye(10, dtype=np.float32)[7]
-    top_down, bottom_up = uniform.copy(), uniform.copy()
-    top_down[15:] = sure  # sure of 7 from row 16 on, reading down
-    bottom_up[:9] = sure  # sure of 7 while reading rows t..28 for t <= 9
-    assert settling_rows({"top_down": top_down, "bottom_up": bottom_up}) == (16, 9)
-    assert settling_rows({"top_down": uniform, "bottom_up": uniform}) == (None, None)  # never sure: never settles
+@pytest.fixture(scope="module")
+def tutorial():
+    return load_model(TUTORIAL_WEIGHTS)
 
 
-def test_captions_say_what_the_model_believes(model, mnist_test):
-    images, _ = mnist_test
-    digit = to_mnist(images[0])
-    reading = read_rows(model, digit)
+def test_compare_shows_the_tutorial_model_for_the_same_drawing(app, tutorial):
+    sent = {"width": 280, "height": 280, "strokes": pen_path(DIGIT_STROKES["7"])}
+    outputs = app.read_strokes(sent, True)
+    theirs = outputs["answer"]["tutorial"]
+    digit = to_mnist(render_drawing(parse_drawing(sent)))
     with torch.inference_mode():
-        first_ten = digit.copy()
-        first_ten[10:] = 0
-        probs = torch.softmax(model(torch.from_numpy(first_ten)[None]), 1)[0].numpy()
-    caption = row_caption(reading, 10)
-    best = int(probs.argmax())
-    assert caption.startswith("Row 10. Reading only rows 1-10")
-    assert (f"says {best} ({100 * probs[best]:.0f}%)" in caption) == (probs[best] >= 0.5)
+        expected = torch.softmax(tutorial(torch.from_numpy(digit)[None]), 1)[0].numpy()
+    np.testing.assert_allclose(theirs["probs"], expected, atol=1e-5)
+    assert "backward half only row 28" in outputs["reading"]["tutorial"]["sentence"]
+    np.testing.assert_allclose(outputs["reading"]["tutorial"]["top_down"], read_rows(tutorial, digit)["top_down"], atol=1e-5)
+    off = app.compare_changed(outputs["state"], False)  # toggled off: the same digit, ours alone
+    assert "tutorial" not in off["answer"] and off["reading"]["tutorial"] is None
+    assert off["answer"]["probs"] == outputs["answer"]["probs"]
+
+
+def test_gif_of_the_session_s_digit(app):
+    """The page's GIF button: the digit the session read last (its state), 28 frames."""
+    outputs = app.read_strokes({"width": 280, "height": 280, "strokes": pen_path(DIGIT_STROKES["1"])})
+    with Image.open(app.gif_path(outputs["state"])) as gif:
+        assert gif.n_frames == 28
+    with pytest.raises(Exception, match="Draw a digit first"):
+        app.export_gif(None)
+
+
+@pytest.mark.parametrize("name", ["not JSON", "strings for numbers", "NaN", "far outside", "absurd canvas",
+                                  "thousands of strokes", "too many points", "deep nesting (object)"])
+def test_the_app_answers_bad_drawings_and_keeps_reading(client, name):
+    payload, message = BAD[name]
+    if not isinstance(payload, str):
+        payload = json.dumps(payload)  # as the page sends it (an object this big is refused sooner: below)
+    with pytest.raises(AppError, match=f"Could not read that drawing: .*{message}") as error:
+        client.predict(payload, api_name="/predict_strokes")
+    assert "Traceback" not in str(error.value)
+    answer, *_ = client.predict(drawing(ONE), api_name="/predict_strokes")
+    assert answer["digit"] == "1"
+
+
+def test_the_app_refuses_a_body_far_larger_than_any_drawing(client):
+    """Hundreds of thousands of points do not reach Gradio's parser: the request is refused by size."""
+    huge = drawing([[[123.25, 234.75]] * 300_000])  # ~5 MB of JSON
+    with pytest.raises(Exception, match="413|Too large"):
+        client.predict(huge, api_name="/predict_strokes")
+    answer, *_ = client.predict(drawing(ONE), api_name="/predict_strokes")
+    assert answer["digit"] == "1"
+
+
+def test_a_drawing_of_many_values_sent_as_an_object_is_refused_before_gradio_copies_it(client):
+    """Gradio copies a request's data value by value in its event loop (130 ms for 30,000 values): past
+    limits.MAX_JSON_VALUES the request is refused unread, with what to do instead; as JSON text it is read."""
+    many = drawing([[[100 + i % 50, 100 + i // 50 % 50] for i in range(3000)]])  # 3,000 points: ~9,000 values
+    with pytest.raises(Exception, match="413"):
+        client.predict(many, api_name="/predict_strokes")
+    answer, _ = client.predict(json.dumps(many), api_name="/predict_strokes")
+    assert answer is not None
+
+
+def test_empty_canvas_is_not_a_digit(client):
+    answer, reading, *_ = client.predict(drawing([]), api_name="/predict_strokes")
+    assert answer is None and reading is None
+
+
+PROMPT = "Draw a digit"
+
+
+@pytest.fixture(scope="module")
+def clean_digit(tmp_path_factory, mnist_test) -> tuple[str, str]:
+    images, labels = mnist_test
+    path = tmp_path_factory.mktemp("clean") / "digit.png"
+    render_drawn(images[0], canvas=280, size=220, left=30, top=30).save(path)
+    return str(path), str(labels[0])
+
+
+def assert_still_serving(client, clean_digit):
+    path, label = clean_digit
+    assert client.predict(sketch(path), api_name="/predict")[1]["label"] == label
+
+
+def no_ink_images(folder) -> dict[str, str]:
+    paths = {}
+    for name, image in {
+        "1x1": Image.new("RGBA", (1, 1), "white"),
+        "blank": Image.new("RGBA", (280, 280), "white"),
+        "all-black": Image.new("RGB", (280, 280), "black"),
+        "transparent": Image.new("RGBA", (280, 280), (0, 0, 0, 0)),
+        "cmyk-blank": Image.new("CMYK", (280, 280), (0, 0, 0, 0)),
+    }.items():
+        paths[name] = str(folder / f"{name}.{'jpg' if image.mode == 'CMYK' else 'png'}")
+        image.save(paths[name])
+    return paths
+
+
+@pytest.mark.parametrize("name", ["1x1", "blank", "all-black", "transparent", "cmyk-blank"])
+def test_no_ink_gives_no_prediction(client, clean_digit, tmp_path, name):
+    path = no_ink_images(tmp_path)[name]
+    status, label, *_ = client.predict(sketch(path), api_name="/predict")
+    assert PROMPT in status and not label
+    assert_still_serving(client, clean_digit)
+
+
+@pytest.mark.parametrize("value", [None, {"background": None, "layers": []}, {}], ids=["None", "no-composite", "empty"])
+def test_missing_image_gives_no_prediction(client, clean_digit, value):
+    status, label, *_ = client.predict(value, api_name="/predict")
+    assert PROMPT in status and not label
+    assert_still_serving(client, clean_digit)
+
+
+def _huge(folder):
+    Image.new("L", (12000, 12000), 255).save(folder / "huge.png")  # compresses to ~100 KB
+    return folder / "huge.png"
+
+
+def _corrupt(folder):
+    Image.new("L", (64, 64), 255).save(folder / "whole.png")
+    data = (folder / "whole.png").read_bytes()
+    (folder / "corrupt.png").write_bytes(data[: len(data) // 2])
+    return folder / "corrupt.png"
+
+
+def _text(folder):
+    (folder / "text.png").write_text("this is not a picture")
+    return folder / "text.png"
+
+
+@pytest.mark.parametrize("make, reason", [(_huge, "too large"), (_corrupt, "corrupt or truncated"),
+                                          (_text, "not an image file")], ids=["12000x12000", "corrupt", "text"])
+def test_unreadable_files_get_a_readable_error(client, clean_digit, tmp_path, make, reason):
+    with pytest.raises(AppError, match=f"Could not read that image: .*{reason}") as error:
+        client.predict(sketch(make(tmp_path)), api_name="/predict")
+    assert "/tmp" not in str(error.value) and "Traceback" not in str(error.value)  # no server paths
+    assert_still_serving(client, clean_digit)
+
+
+def test_sixteen_bit_and_cmyk_digits_are_read(client, tmp_path, mnist_test):
+    images, labels = mnist_test
+    page = np.asarray(render_drawn(images[2], canvas=280, size=220, left=30, top=30).convert("L"))
+    Image.fromarray(page.astype(np.uint16) * 257).save(tmp_path / "sixteen.png")  # mode I;16
+    Image.fromarray(page).convert("CMYK").save(tmp_path / "cmyk.jpg")
+    for name in ("sixteen.png", "cmyk.jpg"):
+        assert client.predict(sketch(tmp_path / name), api_name="/predict")[1]["label"] == str(labels[2])
+
+
+def test_oversized_upload_is_refused(client, clean_digit, tmp_path):
+    noise = (np.random.default_rng(0).random((2500, 2500, 3)) * 255).astype(np.uint8)
+    Image.fromarray(noise).save(tmp_path / "noise.png")  # ~19 MB, over the 10 MB limit
+    with pytest.raises(Exception, match="maximum file size"):
+        client.predict(sketch(tmp_path / "noise.png"), api_name="/predict")
+    assert_still_serving(client, clean_digit)
+
+
+def test_upload_endpoint_has_the_same_guards(client, clean_digit, tmp_path, mnist_test):
+    from gradio_client import handle_file
+
+    # a stale reading (gr.skip()) and a gallery click first: neither may cost the upload its readable errors
+    client.predict({"width": 280, "height": 280, "strokes": [[[140, 40], [140, 240]]], "seq": 10**6},
+                   api_name="/predict_strokes")
+    client.predict({"width": 280, "height": 280, "strokes": [[[140, 40], [140, 240]]], "seq": 1}, api_name="/predict_strokes")
+
+    with pytest.raises(AppError, match="not an image file"):
+        client.predict(handle_file(str(_text(tmp_path))), api_name="/predict_image")
+    images, labels = mnist_test
+    Image.fromarray(images[3]).save(tmp_path / "mnist.png")  # an MNIST digit as is: light on dark
+    assert client.predict(handle_file(str(tmp_path / "mnist.png")), api_name="/predict_image")[0]["digit"] == str(labels[3])
+    assert_still_serving(client, clean_digit)
+
+
+def test_identical_requests_at_once_all_get_whole_pictures(app, clean_digit, tmp_path):
+    """16 clients send the same digit 10 times at once and download every output picture, as browsers do.
+
+    Gradio 6.31 writes an output picture to a path named by the hash of its bytes with a plain write, so an
+    identical output truncated a file while it was being served: 18 of 160 requests failed this way before
+    demo.cached_png wrote the pictures atomically.
+    """
+    from gradio_client import Client
+
+    path, label = clean_digit
+
+    def one_person(index: int) -> list[str]:
+        client = Client(app.demo.local_url, verbose=False, ssl_verify=False, download_files=str(tmp_path / str(index)))
+        problems = []
+        for _ in range(10):
+            try:
+                outputs = client.predict(sketch(path), api_name="/predict")
+                for picture in outputs[3:6]:
+                    with Image.open(picture) as image:
+                        image.load()  # a truncated PNG fails here
+                if outputs[1]["label"] != label:
+                    problems.append(f"read {outputs[1]['label']}")
+            except Exception as error:  # noqa: BLE001 - collected and reported
+                problems.append(repr(error)[:200])
+        return problems
+
+    with ThreadPoolExecutor(16) as pool:
+        problems = [p for person in pool.map(one_person, range(16)) for p in person]
+    assert problems == [], problems[:3]

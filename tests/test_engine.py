@@ -13,20 +13,13 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from harness import CHROMIUM, engine_page, varied_drawings
-from readings import read_drawing, read_picture
-from strokes import parse_drawing, rasterize
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} missing: .ci/run installs Debian's chromium", pytrace=False)
-    pytest.skip(f"{CHROMIUM} not installed (apt-get install -y chromium)", allow_module_level=True)
+from harness import engine_page, varied_drawings
+from reader.readings import read_drawing, read_picture
+from reader.strokes import parse_drawing, rasterize
 
 CHUNK = 50  # inputs per round trip into the page (each reading is ~5,000 numbers)
 # The engine's results come back as JSON text with 8 significant digits: far finer than the tolerances, and

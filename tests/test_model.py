@@ -1,4 +1,5 @@
-"""The network, its weights files and the committed weights (pytest, CPU)."""
+"""model.py: the network, its weights files, the committed weights, its readings of a 28x28 and the "not a digit"
+verdict; the tutorial's model and its flaw (pytest, CPU)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,13 @@ import numpy as np
 import pytest
 import torch
 
-from model import DEFAULT_WEIGHTS, BiLSTM, load_model, predict, read_rows
+from harness import DIGIT_STROKES, pen_path
+from model import DEFAULT_WEIGHTS, SCORES, TUTORIAL_WEIGHTS, BiLSTM, judge, load_model, read_rows, row_importance
+from reader.preprocess import to_mnist
+from reader.readings import read_digit
+from reader.strokes import parse_drawing, render_drawing
 from train import save_checkpoint
+from training import negatives
 
 
 def test_seed_architecture_and_shapes():
@@ -150,14 +156,6 @@ def test_committed_weights_on_the_real_mnist_test_set(model, mnist_test):
     assert accuracy == pytest.approx(card["test_accuracy"], abs=1e-4)  # the card's number is true
 
 
-def test_predict_gives_a_distribution(model, mnist_test):
-    images, labels = mnist_test
-    probs = predict(model, images[0])
-    assert probs.shape == (10,) and probs.dtype == np.float32
-    assert abs(probs.sum() - 1) < 1e-5 and probs.argmax() == labels[0]
-    assert predict(model, np.zeros((28, 28), np.uint8)) is None
-
-
 def test_row_reading_is_true_to_the_model(model, mnist_test):
     images, labels = mnist_test
     for index in range(5):
@@ -179,3 +177,130 @@ def test_row_reading_is_true_to_the_model(model, mnist_test):
         blank_rows = int(np.argmax(digit.sum(1) > 0))
         assert blank_rows >= 1
         assert reading["top_down"][:blank_rows].max() < 0.5
+
+
+@pytest.fixture(scope="module")
+def tutorial():
+    return load_model(TUTORIAL_WEIGHTS)
+
+
+def test_tutorial_weights_load_through_the_safe_loader_with_their_card(tutorial, mnist_test):
+    card = json.loads(TUTORIAL_WEIGHTS.with_suffix(".json").read_text())  # load_model checked its sha256
+    assert tutorial.readout == "last_output" and not tutorial.normalize
+    assert card["recipe"]["name"] == "tutorial" and card["recipe"]["softmax_before_loss"]
+    assert card["recipe"]["batch_size"] == 32 and card["recipe"]["optimizer"] == "adam" and len(card["epochs"]) == 30
+    images, labels = mnist_test
+    with torch.inference_mode():
+        accuracy = (tutorial(torch.from_numpy(images).float() / 255).argmax(1).numpy() == labels).mean()
+    assert accuracy == pytest.approx(card["test_accuracy"], abs=1e-4)  # the card's number is true
+
+
+def test_tutorial_readout_has_read_only_row_28_backwards(tutorial, mnist_test):
+    """The page's sentence, on the real weights: the backward half of output[:, -1, :] does not change
+    when rows 1-27 change, and the forward half does."""
+    images, _ = mnist_test
+    x = torch.from_numpy(images[:8]).float() / 255
+    changed = x.clone()
+    changed[:, :27] = torch.rand(8, 27, 28, generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        _, states = tutorial.read(x)
+        _, states_changed = tutorial.read(changed)
+    last, last_changed = states[:, -1], states_changed[:, -1]
+    assert torch.equal(last[:, 64:], last_changed[:, 64:])  # backward half: row 28 only
+    assert (last[:, :64] - last_changed[:, :64]).abs().max() > 1e-3  # forward half: every row
+
+
+def drawn(digit: str) -> np.ndarray:
+    """A digit drawn with the page's pen, as the model reads it."""
+    return to_mnist(render_drawing(parse_drawing({"width": 280, "height": 280, "strokes": pen_path(DIGIT_STROKES[digit])})))
+
+
+def test_row_importance_is_the_model_with_one_row_blanked(model):
+    digit = drawn("7")
+    importance = row_importance(model, digit)
+    with torch.inference_mode():
+        full = torch.softmax(model(torch.from_numpy(digit)[None]), 1)[0].numpy()
+        answer = int(full.argmax())
+        for row in (3, 9, 20):
+            blanked = digit.copy()
+            blanked[row] = 0
+            p = torch.softmax(model(torch.from_numpy(blanked)[None]), 1)[0, answer].item()
+            assert importance["drop"][row] == pytest.approx(full[answer] - p, abs=1e-5)
+    assert importance["answer"] == answer and importance["probability"] == pytest.approx(full[answer], abs=1e-6)
+    empty_rows = np.nonzero(digit.sum(1) == 0)[0]
+    assert np.abs(importance["drop"][empty_rows]).max() < 0.05  # blanking a blank row changes little
+
+
+def test_judge_agrees_with_direct_model_calls(model, mnist_test):
+    images, _ = mnist_test
+    rule = model.not_a_digit
+    drawn, _ = negatives.pool("held_out", 10)
+    x = torch.cat([torch.from_numpy(images[:10]).float() / 255, torch.from_numpy(drawn)])
+    with torch.inference_mode():
+        logits = model(x)
+    probs = torch.softmax(logits, 1).numpy()
+    scores = probs.max(1) if rule["score"] == "max_softmax" else torch.logsumexp(logits, 1).numpy()
+    for row, p, s in zip(logits.numpy(), probs, scores):
+        verdict = judge(model, row)
+        assert verdict.probs.dtype == np.float32 and verdict.probs.shape == (10,)
+        np.testing.assert_allclose(verdict.probs, p, atol=1e-6)
+        assert verdict.digit == int(p.argmax()) and verdict.confidence == pytest.approx(float(p.max()), abs=1e-6)
+        assert verdict.score == pytest.approx(float(s), abs=1e-5)
+        assert verdict.not_a_digit == (verdict.score < rule["threshold"])
+    with pytest.raises(ValueError, match="10 logits"):
+        judge(model, np.zeros(9))
+
+
+def test_no_rule_no_verdict():
+    tutorial = load_model(TUTORIAL_WEIGHTS)
+    assert tutorial.not_a_digit is None
+    verdict = judge(tutorial, np.zeros(10, np.float32))  # uniform: as unlike a digit as it gets
+    assert not verdict.not_a_digit and verdict.score == pytest.approx(0.1)
+    assert not judge(BiLSTM(), np.zeros(10)).not_a_digit  # a fresh model has no rule either
+    assert read_digit(tutorial, np.zeros((28, 28), np.uint8)) is None  # no ink
+
+
+def test_rule_survives_save_and_load_and_bad_rules_are_named(tmp_path):
+    path = tmp_path / "w.pt"
+    save_checkpoint(BiLSTM(), path, {"score": "logsumexp", "threshold": np.float32(1.5)})
+    checkpoint = torch.load(path, weights_only=True)
+    assert checkpoint["not_a_digit"] == {"score": "logsumexp", "threshold": 1.5}
+    assert type(checkpoint["not_a_digit"]["threshold"]) is float
+    assert load_model(path).not_a_digit == {"score": "logsumexp", "threshold": 1.5}
+    state = BiLSTM().state_dict()
+    for bad in ({"score": "energy", "threshold": 1.0}, {"score": "max_softmax", "threshold": "0.5"},
+                {"score": "max_softmax", "threshold": float("nan")}, "max_softmax"):
+        torch.save({"model_args": {"hidden": 64}, "state_dict": state, "not_a_digit": bad}, path)
+        with pytest.raises(ValueError, match="w.pt.*not_a_digit"):
+            load_model(path)
+
+
+def test_committed_checkpoint_and_card_carry_the_rule():
+    checkpoint = torch.load(DEFAULT_WEIGHTS, map_location="cpu", weights_only=True)
+    rule = checkpoint["not_a_digit"]
+    assert rule["score"] in SCORES and type(rule["threshold"]) is float
+    card = json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text())
+    recorded = card["not_a_digit"]
+    assert (recorded["score"], recorded["threshold"]) == (rule["score"], rule["threshold"])
+    assert recorded["score"] == card["recipe"]["score"]
+    calibrated = recorded["calibrated_on"]
+    budget = card["recipe"]["flag_budget"]
+    assert calibrated["digits"] == card["recipe"]["calibration_digits"]
+    assert calibrated["digits_flagged"] <= budget and calibrated["digits_drawn_as_ink_flagged"] <= budget
+    assert calibrated["negatives"] == card["recipe"]["calibration_negatives"] and 0 < calibrated["negatives_flagged"] <= 1
+    held_out = recorded["held_out"]
+    assert held_out["held_out_negatives"] == card["recipe"]["report_negatives"]
+    assert held_out["drawn_test"] == card["recipe"]["report_drawn"]
+    assert 0.5 < held_out["auroc"] <= 1 and set(held_out["by_family"]) == set(negatives.FAMILIES)
+    # the card's MNIST test rate is true of the committed weights
+    assert card["train_images"] == 60_000 - card["recipe"]["calibration_digits"]
+
+
+def test_committed_card_flag_rate_on_mnist_test_is_true(model, mnist_test):
+    images, _ = mnist_test
+    with torch.inference_mode():
+        logits = model(torch.from_numpy(images).float() / 255)
+    flagged = np.mean([judge(model, row).not_a_digit for row in logits.numpy()])
+    card = json.loads(DEFAULT_WEIGHTS.with_suffix(".json").read_text())
+    assert flagged == pytest.approx(card["not_a_digit"]["held_out"]["mnist_test_flagged"], abs=1e-4)
+    assert flagged <= 0.01

@@ -4,22 +4,16 @@ charts put each row's number where it belongs."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from harness import CHROMIUM, DIGIT_STROKES, ROOT, pen_path
-from model import read_rows, to_mnist
-from strokes import parse_drawing, render_drawing
-from views import row_belief, settling_rows, settling_sentence, spoken_summary, viridis
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} missing: .ci/run installs Debian's chromium", pytrace=False)
-    pytest.skip(f"{CHROMIUM} not installed (apt-get install -y chromium)", allow_module_level=True)
+from harness import DIGIT_STROKES, ROOT, pen_path
+from model import read_rows
+from reader.preprocess import to_mnist
+from reader.strokes import parse_drawing, render_drawing
+from reader.views import row_belief, settling_rows, settling_sentence, spoken_summary, viridis
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Drawings that are not digits, made the way the app receives drawings: for teaching the model to say so.
 
-    from negatives import pool, KINDS
+    from training.negatives import pool, KINDS
     images, kinds = pool("train", count=2000, seed=0)   # (N, 28, 28) float32 in [0, 1], what the model reads
     images, kinds = pool("held_out", count=1200)        # for the benchmark: seeds and kinds never trained on
 
@@ -8,8 +8,8 @@ Every kind is a generator of one family: shapes (square, star, heart, house...),
 flower...), letters drawn with a pen, letters and symbols typed in Debian's DejaVu and Liberation fonts,
 scribbles, and partial strokes (a dash, a dot, a corner: what a drawing looks like before it is a digit).
 Pen kinds make strokes in the page's format ({"width", "height", "strokes": [[[x, y], ...], ...]}) with a
-hand's wobble, slant and proportions, drawn by strokes.render_drawing; font kinds make a picture of the
-glyph in black-or-white ink, as the canvas shows ink. Both then go through model.to_mnist like any
+hand's wobble, slant and proportions, drawn by reader.strokes.render_drawing; font kinds make a picture of the
+glyph in black-or-white ink, as the canvas shows ink. Both then go through reader.preprocess.to_mnist like any
 drawing or upload: the model sees exactly what the app would give it.
 
 Held out, so the check is on things the model never saw: whole kinds (some shapes, doodles, letters,
@@ -18,7 +18,7 @@ every drawing's randomness comes from (split, seed, index), so "held_out" drawin
 are other drawings than the ones trained on. Shapes that are digits (a circle is a 0, an upright line a
 1, an S a 5) are not made; letters that pass for digits (O, I, l, S, Z, G, b, g, q...) are left out.
 
-    python -m negatives --out /tmp/negatives.png      # a contact sheet of what each kind makes
+    python -m training.negatives --out /tmp/negatives.png      # a contact sheet of what each kind makes
 """
 
 from __future__ import annotations
@@ -33,13 +33,12 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from model import to_mnist
-from strokes import parse_drawing, render_drawing
+from reader.preprocess import to_mnist
+from reader.strokes import parse_drawing, render_drawing
+from training.pens import TRAIN_CANVAS, Strokes, by_hand
 
-Strokes = list[np.ndarray]  # polylines, each (N, 2) of x, y in the drawing's own units (y down)
 SPLITS = {"train": 0, "calibration": 1, "held_out": 2}  # part of every drawing's seed: the splits never share one
 FONT_DIR = Path("/usr/share/fonts/truetype")
-TRAIN_CANVAS = (112, 196)  # canvas sides for train/calibration drawings: cheap to draw, same brush fraction
 HELD_OUT_CANVAS = 280  # the page's canvas, for the held-out drawings
 
 
@@ -527,59 +526,13 @@ KINDS: dict[str, Kind] = {
 FAMILIES = tuple(dict.fromkeys(kind.family for kind in KINDS.values()))
 
 
-def _hand(strokes: Strokes, rng: np.random.Generator, spin: float = 0.0) -> Strokes:
-    """A hand's version of the ideal strokes: rotated, slanted, stretched, wobbly; in a unit box."""
-    angle, shear = rng.normal(0, 0.12) + rng.uniform(-spin, spin), rng.uniform(-0.25, 0.25)
-    sx, sy = np.exp(rng.normal(0, 0.15, 2))
-    c, s = math.cos(angle), math.sin(angle)
-    matrix = np.array([[c, -s], [s, c]]) @ np.array([[1, shear], [0, 1]]) @ np.diag([sx, sy])
-    strokes = [np.asarray(stroke, dtype=np.float64) @ matrix.T for stroke in strokes]
-    points = np.concatenate(strokes)
-    low, size = points.min(0), max(float((points.max(0) - points.min(0)).max()), 1e-6)
-    out = []
-    for stroke in strokes:
-        stroke = (stroke - low) / size  # the longest side of the drawing is 1
-        if len(stroke) > 1:  # wobble: a smooth random displacement along the stroke, 1-2% of the size
-            stroke = _resample(stroke, 0.03)
-            phase, amplitude = rng.uniform(0, 2 * math.pi, 2), rng.uniform(0.005, 0.02)
-            t = np.linspace(0, rng.uniform(2, 6), len(stroke))[:, None]
-            stroke = stroke + amplitude * np.sin(2 * math.pi * t + phase)
-        out.append(stroke)
-    return out
-
-
-def _resample(stroke: np.ndarray, step: float) -> np.ndarray:
-    """Points every `step` along the polyline (3% of the drawing: canvas.js keeps one per 2 px of pen travel,
-    which draws the same ink with the round brush, at more cost)."""
-    lengths = np.hypot(*np.diff(stroke, axis=0).T)
-    total = lengths.sum()
-    if total < step:
-        return stroke
-    at = np.concatenate([[0], np.cumsum(lengths)])
-    t = np.linspace(0, total, int(total / step) + 1)
-    return np.stack([np.interp(t, at, stroke[:, 0]), np.interp(t, at, stroke[:, 1])], axis=1)
-
-
-def by_hand(strokes: Strokes, rng: np.random.Generator, canvas: int = HELD_OUT_CANVAS, spin: float = 0.0) -> dict:
-    """Ideal strokes -> a hand's drawing of them as the page sends it (canvas pixels, origin top-left): rotated,
-    slanted, stretched, wobbly, and placed at a random size and place on a canvas x canvas sketchpad."""
-    strokes = _hand(strokes, rng, spin)
-    extent = np.concatenate(strokes).max(0)  # (w, h) in the unit box, the longer one 1
-    size = rng.uniform(0.45, 0.9) * canvas  # people draw big on the sketchpad, some less so
-    margin = 0.05 * canvas
-    room = np.maximum(canvas - 2 * margin - extent * size, 0)  # where the drawing's top-left corner may go
-    left, top = margin + rng.uniform(0, 1, 2) * room
-    return {"width": canvas, "height": canvas,
-            "strokes": [np.round(stroke * size + [left, top], 1).tolist() for stroke in strokes]}
-
-
 def drawing(kind: str, rng: np.random.Generator, canvas: int = HELD_OUT_CANVAS) -> dict:
     """A pen kind's drawing as the page sends it."""
     return by_hand(KINDS[kind].strokes(rng), rng, canvas, KINDS[kind].spin)
 
 
 def picture(kind: str, rng: np.random.Generator, canvas: int = HELD_OUT_CANVAS) -> Image.Image:
-    """The picture the app would read: a pen kind drawn by strokes.render_drawing, or a typed glyph."""
+    """The picture the app would read: a pen kind drawn by reader.strokes.render_drawing, or a typed glyph."""
     spec = KINDS[kind]
     if spec.strokes is None:
         return _glyph_picture(spec.fonts, spec.chars, rng)
@@ -599,7 +552,7 @@ def kinds_of(split: str) -> list[str]:
 
 
 def pool(split: str, count: int, seed: int = 0) -> tuple[np.ndarray, list[str]]:
-    """count drawings of a split -> images (count, 28, 28) float32 through model.to_mnist, and each one's kind.
+    """count drawings of a split -> images (count, 28, 28) float32 through to_mnist, and each one's kind.
 
     Drawing i of a split has its own generator, seeded by (split, seed, i): the same call gives the same
     drawings, and the splits never share a drawing. "train" and "calibration" draw only the kinds that are

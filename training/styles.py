@@ -1,15 +1,15 @@
 """Digits in styles MNIST lacks, drawn with a pen through the app's own path: for other hands than MNIST's.
 
-    from styles import pool
-    images, labels = pool(count=1000, seed=0)   # (N, 28, 28) float32 through model.to_mnist, labels (N,) int64
+    from training.styles import pool
+    images, labels = pool(count=1000, seed=0)   # (N, 28, 28) float32 through to_mnist, labels (N,) int64
 
 MNIST's writers were American; many people write a 1 with a flag and a foot, cross their 7, leave the top
 of a 4 open and give a 3 a flat top. Those styles are rare or absent in MNIST, and the model reads a flagged
-1 as a 4 or 7 and a crossed 7 as a 3. Each style here is a few ideal strokes; negatives.by_hand draws them
-the way a hand does (slant, proportions, wobble, size and place on the canvas), strokes.render_drawing puts
-them on the canvas and model.to_mnist makes the 28x28, exactly as the app reads a drawing.
+1 as a 4 or 7 and a crossed 7 as a 3. Each style here is a few ideal strokes; training.pens.by_hand draws them
+the way a hand does (slant, proportions, wobble, size and place on the canvas), reader.strokes.render_drawing puts
+them on the canvas and to_mnist makes the 28x28, exactly as the app reads a drawing.
 
-    python -m styles --out /tmp/styles.png      # a contact sheet
+    python -m training.styles --out /tmp/styles.png      # a contact sheet
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import argparse
 import numpy as np
 from PIL import Image
 
-from model import to_mnist
-from negatives import TRAIN_CANVAS, by_hand
-from strokes import parse_drawing, render_drawing
+from reader.preprocess import to_mnist
+from reader.strokes import parse_drawing, render_drawing
+from training.pens import TRAIN_CANVAS, by_hand
 
 
 def _flag(rng: np.random.Generator) -> tuple[float, float]:

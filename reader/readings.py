@@ -2,13 +2,15 @@
 verdict, the softmax of the digit being walked) and the reading of that digit (the model's 28x28 input, the
 56 partial readings, the hidden states, the row importance, and where its rows lie on the canvas).
 
-    from readings import read_drawing
+    from reader.readings import read_drawing, read_picture
     result = read_drawing(model, parse_drawing(sent))   # {"answer": {...}, "reading": {...}}, or None: no ink
     result["answer"]["number"], result["reading"]["top_down"]
+    read_picture(model, PIL.Image.open("2026.png"))["answer"]["number"]
+    read_digit(model, PIL.Image.open("7.png"))         # one picture as one digit: model.Verdict, or None
 
-This is the reference that web/engine.js (`readDrawing`, `readPicture`) follows; tests/test_engine.py runs
-both in Chromium and compares them. Every value is plain JSON: the page's renderer (web/render.js) draws the
-views and writes the captions from these numbers, whoever computed them.
+This is the reference that web/readings.js follows; tests/test_engine.py runs both in Chromium and compares
+them. Every value is plain JSON: the page's renderer (web/render.js) draws the views and writes the captions
+from these numbers, whoever computed them.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from model import BiLSTM, judge, read_rows, row_importance, to_mnist_digits
-from strokes import Drawing, render_drawing
+from model import BiLSTM, Verdict, judge, read_rows, row_importance
+from reader.preprocess import to_mnist, to_mnist_digits
+from reader.strokes import Drawing, render_drawing
 
 
 @dataclass(frozen=True)
@@ -40,9 +43,25 @@ class Canvas:
                    float(drawing.strokes[-1][-1][0]))
 
 
-def digits_of(picture: Image.Image | np.ndarray) -> list[dict]:
-    """model.to_mnist_digits: [{"digit": (28, 28), "placement", "box"}, ...] left to right (what a session keeps)."""
-    return to_mnist_digits(picture)
+@dataclass(frozen=True)
+class Digits:
+    """The digits of one drawing or picture, left to right, each {"digit": (28, 28), "placement", "box"}
+    (to_mnist_digits), and the canvas they were drawn on (None for a picture): what a session keeps."""
+
+    parts: tuple[dict, ...]
+    canvas: Canvas | None = None
+
+
+def digits_of_drawing(drawing: Drawing) -> Digits:
+    """Strokes -> the digits of the picture they make (strokes.render_drawing), on their canvas."""
+    if not drawing.strokes:
+        return Digits(())
+    return Digits(tuple(to_mnist_digits(render_drawing(drawing))), Canvas.of(drawing))
+
+
+def digits_of_picture(picture: Image.Image | np.ndarray) -> Digits:
+    """An uploaded, sent or gallery picture -> its digits. ValueError for anything that is not an image."""
+    return Digits(tuple(to_mnist_digits(picture)))
 
 
 def _numbers(array: np.ndarray, decimals: int) -> list:
@@ -55,12 +74,13 @@ def _logits(model: BiLSTM, digit: np.ndarray) -> np.ndarray:
     return model(torch.from_numpy(digit)[None])[0].numpy()
 
 
-def read_parts(model: BiLSTM, parts: list[dict], pick: int | None = None, canvas: Canvas | None = None) -> dict | None:
-    """The digits of one picture (digits_of) -> {"answer", "reading"}, or None when there are none.
+def read_digits(model: BiLSTM, digits: Digits, pick: int | None = None) -> dict | None:
+    """The digits of one drawing or picture -> {"answer", "reading"}, or None when there are none.
 
     pick: which digit of a number the reading walks (default: for a drawing, the one under the last point
-    drawn, i.e. the one being drawn; else the first). canvas: for a drawing, so that boxes are in canvas
-    pixels and bands in fractions of the canvas."""
+    drawn, i.e. the one being drawn; else the first). For a drawing, boxes are in canvas pixels and bands in
+    fractions of the canvas."""
+    parts, canvas = digits.parts, digits.canvas
     if not parts:
         return None
     boxes = boxes_of(parts, canvas)
@@ -110,14 +130,29 @@ def chosen_digit(parts: list[dict], pick: int | None, canvas: Canvas | None) -> 
 
 def read_picture(model: BiLSTM, picture: Image.Image | np.ndarray, pick: int | None = None) -> dict | None:
     """An uploaded or sent picture -> {"answer", "reading"}; None when it has no ink."""
-    return read_parts(model, digits_of(picture), pick)
+    return read_digits(model, digits_of_picture(picture), pick)
 
 
 def read_drawing(model: BiLSTM, drawing: Drawing, pick: int | None = None) -> dict | None:
-    """Strokes -> read_parts of the picture they make (strokes.render_drawing); None for no ink."""
-    if not drawing.strokes:
+    """Strokes -> {"answer", "reading"} of the picture they make; None for no ink."""
+    return read_digits(model, digits_of_drawing(drawing), pick)
+
+
+@torch.inference_mode()
+def read_digit(model: BiLSTM, image: Image.Image | np.ndarray) -> Verdict | None:
+    """One picture read as one digit (to_mnist: training's and the v1 API's path) -> the model's Verdict, or
+    None when there is no ink."""
+    digit = to_mnist(image)
+    if digit is None:
         return None
-    return read_parts(model, digits_of(render_drawing(drawing)), pick, Canvas.of(drawing))
+    return judge(model, model(torch.from_numpy(digit)[None])[0])
+
+
+@torch.inference_mode()
+def predict(model: BiLSTM, image: Image.Image | np.ndarray) -> np.ndarray | None:
+    """One picture read as one digit -> (10,) softmax probabilities over 0-9, or None when there is no ink."""
+    verdict = read_digit(model, image)
+    return None if verdict is None else verdict.probs
 
 
 def bands(placement, canvas: Canvas) -> dict:

@@ -1,4 +1,4 @@
-"""to_mnist: any image -> the 28x28 the model reads; bad input -> ValueError (pytest, CPU)."""
+"""reader/preprocess.py, to_mnist: any image -> the 28x28 the model reads; bad input -> ValueError (pytest, CPU)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from harness import render_drawn
-from model import predict, to_mnist
+from reader.preprocess import to_mnist
+from reader.readings import predict
+from training.pens import render_drawn
 
 
 def paste(digit: np.ndarray, background: str, size: int, left: int, top: int, canvas: int = 800) -> Image.Image:
