@@ -57,9 +57,6 @@ SESSIONS = 1_000
 model = load_model()  # loaded once, shared read-only by all requests
 tutorial_model = load_model(TUTORIAL_WEIGHTS)  # the tutorial's recipe, both bugs in, for the compare toggle
 GALLERY = {path.name: path for path in frontend.examples()}  # the gallery's digits by file name
-TUTORIAL_SENTENCE = ("The tutorial's classifier reads output[:, -1, :]: the forward half of that vector has read all "
-                     "28 rows, the backward half only row 28, which is blank for most digits.")
-
 
 # ---------------------------------------------------------------------------------------------
 # Process settings and launch options: one place, used by main(), the tests and Spaces (`python demo.py`).
@@ -246,26 +243,13 @@ def _session(request: gr.Request | None) -> str:
     return getattr(request, "session_hash", None) or ""
 
 
-def with_tutorial(result: dict, digit: np.ndarray) -> dict:
-    """The compare toggle: the tutorial's model reads the same 28x28 beside ours (its answer and row view)."""
-    theirs = read_rows(tutorial_model, digit)
-    probs, best = theirs["top_down"][-1], int(theirs["top_down"][-1].argmax())
-    answer = {**result["answer"], "tutorial": {"digit": str(best), "confidence": round(float(probs[best]), 5),
-                                               "probs": np.round(probs.astype(float), 5).tolist()}}
-    reading = {**result["reading"], "tutorial": {"top_down": np.round(theirs["top_down"].astype(float), 5).tolist(),
-                                                 "bottom_up": np.round(theirs["bottom_up"].astype(float), 5).tolist(),
-                                                 "sentence": TUTORIAL_SENTENCE}}
-    return {"answer": answer, "reading": reading}
-
-
 def page_outputs(state: dict | None, compare: bool) -> dict:
     """What the session reads now, state = {"digits": readings.Digits, "pick", "seq"} -> the page's outputs by
     name: the answer and reading values (each carrying seq), and the state to keep (with the digit walked)."""
-    result = None if state is None else read_digits(model, state["digits"], state["pick"])
+    result = None if state is None else read_digits(model, state["digits"], state["pick"],
+                                                      tutorial_model if compare else None)
     if result is None:
         return {"answer": None, "reading": None, "state": None}
-    if compare:
-        result = with_tutorial(result, state["digits"].parts[result["answer"]["pick"]]["digit"])
     seq = state["seq"]
     return {"answer": {**result["answer"], "seq": seq}, "reading": {**result["reading"], "seq": seq},
             "state": {**state, "pick": result["answer"]["pick"]}}
@@ -293,7 +277,8 @@ def drawing_state(drawing: object) -> dict:
 
 def read_strokes(drawing: object, compare: bool = False, request: gr.Request = None) -> dict:
     """A drawing {"width", "height", "strokes", "seq"?, "pick"?} (or its JSON text) -> the page's outputs."""
-    return _newest(drawing_state(drawing), compare, request)
+    state = drawing_state(drawing)
+    return _newest(state, compare, request)
 
 
 def read_example(selection: object, compare: bool = False, request: gr.Request = None) -> dict:

@@ -74,28 +74,33 @@ def _logits(model: BiLSTM, digit: np.ndarray) -> np.ndarray:
     return model(torch.from_numpy(digit)[None])[0].numpy()
 
 
-def read_digits(model: BiLSTM, digits: Digits, pick: int | None = None) -> dict | None:
+TUTORIAL_SENTENCE = ("The tutorial's classifier reads output[:, -1, :]: the forward half of that vector has read all "
+                     "28 rows, the backward half only row 28, which is blank for most digits.")
+
+
+def read_digits(model: BiLSTM, digits: Digits, pick: int | None = None, tutorial: BiLSTM | None = None) -> dict | None:
     """The digits of one drawing or picture -> {"answer", "reading"}, or None when there are none.
 
     pick: which digit of a number the reading walks (default: for a drawing, the one under the last point
     drawn, i.e. the one being drawn; else the first). For a drawing, boxes are in canvas pixels and bands in
-    fractions of the canvas."""
+    fractions of the canvas. tutorial: the tutorial's model (the page's compare toggle), which then reads the
+    walked digit beside ours: its answer and its row view, with the sentence that says why it differs."""
     parts, canvas = digits.parts, digits.canvas
     if not parts:
         return None
     boxes = boxes_of(parts, canvas)
-    pick = chosen_digit(parts, pick, canvas)
+    pick = _picked(boxes, pick, canvas)
 
     walked = read_rows(model, parts[pick]["digit"])
     verdicts = [judge(model, walked["logits"] if index == pick else _logits(model, part["digit"]))
                 for index, part in enumerate(parts)]
-    digits = [{"digit": str(v.digit), "confidence": round(v.confidence, 5), "probs": _numbers(v.probs, 5),
-               "not_a_digit": v.not_a_digit, "box": box} for v, box in zip(verdicts, boxes)]
+    entries = [{"digit": str(v.digit), "confidence": round(v.confidence, 5), "probs": _numbers(v.probs, 5),
+                "not_a_digit": v.not_a_digit, "box": box} for v, box in zip(verdicts, boxes)]
     chosen, digit = verdicts[pick], parts[pick]
     answer = {"digit": str(chosen.digit), "confidence": round(chosen.confidence, 5),
               "probs": _numbers(chosen.probs, 5), "not_a_digit": chosen.not_a_digit,
               "number": None if any(v.not_a_digit for v in verdicts) else "".join(str(v.digit) for v in verdicts),
-              "digits": digits, "pick": pick}
+              "digits": entries, "pick": pick}
     importance = row_importance(model, digit["digit"])
     reading = {
         "pick": pick,
@@ -111,6 +116,13 @@ def read_digits(model: BiLSTM, digits: Digits, pick: int | None = None) -> dict 
         "bands": None if canvas is None else bands(digit["placement"], canvas),
         "tutorial": None,
     }
+    if tutorial is not None:
+        theirs = read_rows(tutorial, digit["digit"])
+        probs = theirs["top_down"][-1]  # the full image
+        best = int(probs.argmax())
+        answer["tutorial"] = {"digit": str(best), "confidence": round(float(probs[best]), 5), "probs": _numbers(probs, 5)}
+        reading["tutorial"] = {"top_down": _numbers(theirs["top_down"], 5), "bottom_up": _numbers(theirs["bottom_up"], 5),
+                               "sentence": TUTORIAL_SENTENCE}
     return {"answer": answer, "reading": reading}
 
 
@@ -123,9 +135,13 @@ def boxes_of(parts: list[dict], canvas: Canvas | None) -> list[list[float]]:
 def chosen_digit(parts: list[dict], pick: int | None, canvas: Canvas | None) -> int:
     """The digit walked: pick if given; for a drawing, the digit whose columns hold the last point drawn (else
     the nearest: the one being drawn); else the first."""
+    return _picked(boxes_of(parts, canvas), pick, canvas)
+
+
+def _picked(boxes: list[list[float]], pick: int | None, canvas: Canvas | None) -> int:
     if pick is None and canvas is not None:
-        pick = int(np.argmin([max(x0 - canvas.last_x, canvas.last_x - x1, 0.0) for x0, _, x1, _ in boxes_of(parts, canvas)]))
-    return min(max(int(pick or 0), 0), len(parts) - 1)
+        pick = int(np.argmin([max(x0 - canvas.last_x, canvas.last_x - x1, 0.0) for x0, _, x1, _ in boxes]))
+    return min(max(int(pick or 0), 0), len(boxes) - 1)
 
 
 def read_picture(model: BiLSTM, picture: Image.Image | np.ndarray, pick: int | None = None) -> dict | None:
