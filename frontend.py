@@ -6,7 +6,7 @@
 The page itself lives in web/: HTML fragments, the stylesheet and the scripts (engine.js reads, render.js
 draws the reading views from numbers, canvas.js is the drawing surface). This module only reads them and
 hands them on, with the numbers that must be the same in Python and in the browser, defined once here or in
-the module that owns them (strokes.py, model.py) and never copied into JavaScript by hand.
+the module that owns them (reader/strokes.py, reader/preprocess.py, model.py) and never copied into JavaScript by hand.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@
 
 start_server() runs `python demo.py` the way a user does and waits until it serves; open_browser()
 starts Debian's headless Chromium under Playwright (no browser download); draw() and draw_with_finger()
-stroke on the canvas with a real mouse or real touch events; render_drawn() turns an MNIST digit into
-black ink on a white canvas, as a drawing; pen_path() gives the points the page keeps of a pen's path;
+stroke on the canvas with a real mouse or real touch events; pen_path() gives the points the page keeps of a
+pen's path; SEVEN, ONE, ZERO, FOUR, TWO are digits as strokes;
 varied_drawings() many kinds of drawings; engine_page() loads the browser's engine into a blank page;
 axe_violations() runs axe-core's WCAG 2.1 A/AA rules on a page.
 """

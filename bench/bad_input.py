@@ -4,7 +4,7 @@ strokes through the app's /predict_strokes (the server's memory printed after th
     python -m bench.bad_input
 
 Each case prints what came back (a digit, "no ink", or the error message) and how long it took.
-The behaviour itself is asserted in tests/test_preprocess.py, tests/test_robustness.py, tests/test_strokes.py.
+The behaviour itself is asserted in tests/reader/test_preprocess.py, tests/reader/test_strokes.py, tests/test_demo.py.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def describe(probs) -> str:
 
 def main() -> None:
     model = load_model()
-    print("Python API, model.predict(model, x):")
+    print("Python API, reader.readings.predict(model, x):")
     for name, value in python_cases().items():
         start = time.perf_counter()
         try:

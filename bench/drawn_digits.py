@@ -5,7 +5,7 @@
 
 Each test digit is enlarged to a random size from a third of the canvas to nearly all of it, turned
 into pure black ink on white (as the sketchpad sends it: 0 or 255, no anti-aliasing), pasted at a
-random place (harness.drawn_at_random), and read through model.read_digit. Prints the accuracy next to the
+random place (training.pens.drawn_at_random), and read through reader.readings.read_digit. Prints the accuracy next to the
 model's accuracy on the same digits as MNIST gives them (28x28 straight into the model), and how many of
 the drawn digits the checkpoint's rule calls "not a digit".
 """

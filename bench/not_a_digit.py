@@ -7,10 +7,10 @@ Every verdict is model.judge on the logits of the full reading, with the checkpo
 threshold, set by train.py on calibration data: MNIST training images kept out of training and drawings of
 negatives.pool("calibration")). Nothing here was used for training or calibration:
   - non-digits: negatives.pool("held_out"), drawn on the page's 280 px canvas through strokes.render_drawing
-    (or typed glyphs) and model.to_mnist; a third of them of kinds and fonts never trained on, the rest of
+    (or typed glyphs) and to_mnist; a third of them of kinds and fonts never trained on, the rest of
     trained kinds with seeds never trained on. Goal: >= 95% flagged.
   - MNIST test as given, and redrawn as black canvas ink on an 800 px canvas at random sizes and places
-    (harness.drawn_at_random, as bench/drawn_digits does). Goal: <= 1% flagged each.
+    (training.pens.drawn_at_random, as bench/drawn_digits does). Goal: <= 1% flagged each.
 Prints the share flagged of each, by family and kind, the AUROC of the score (digits against non-digits), and
 the verdicts on a few drawings like the ones people try on stage.
 """

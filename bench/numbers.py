@@ -3,7 +3,7 @@
     python -m bench.numbers                    # 400 numbers on an 840x280 canvas, committed weights
     python -m bench.numbers --count 1000 --weights /tmp/q.pt
 
-Each digit is a real person's: an MNIST test digit turned into pen strokes (harness.digit_strokes: thinned
+Each digit is a real person's: an MNIST test digit turned into pen strokes (training.pens.digit_strokes: thinned
 and traced), drawn at a random height (45-80% of the canvas), side by side with random gaps between the
 inks (8-30% of the height) and a little up-and-down wander, by strokes.render_drawing with the canvas's
 brush, as the page would draw it. The picture goes to readings.read_picture(model, picture), the server's
@@ -11,7 +11,7 @@ reading of a picture, whose answer is {"number": "2026" (None when a part is not
 [{"digit": "2", "confidence", "probs", "not_a_digit", "box"}, ...], ...}.
 Prints the share read whole (goal >= 95%), the share split into the right count of digits, per-digit
 accuracy (digits in place, in numbers split right), and the same digits each drawn alone on the same
-canvas and read with model.read_digit: what a perfect split would give.
+canvas and read with reader.readings.read_digit: what a perfect split would give.
 """
 
 from __future__ import annotations

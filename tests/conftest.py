@@ -1,4 +1,4 @@
-"""Shared fixtures: real MNIST test data (torchvision, located by train.mnist_dir), the model, and the app
+"""Shared fixtures: real MNIST test data (torchvision, located by training.mnist), the model, and the app
 launched in this process the way main() launches it (demo.launch applies the same process settings)."""
 
 from __future__ import annotations
