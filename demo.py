@@ -59,9 +59,9 @@ def apply_process_settings(request_limits: Settings | None = None) -> None:
     # One intra-op thread per request: the batches are tiny (56 x 28 steps) and two requests at a time
     # already keep both cores busy; more threads only spin (measured with bench/load.py).
     torch.set_num_threads(1)
-    # Gradio decodes uploads before our code sees them. Past 2 x this many pixels PIL refuses at open(),
-    # from the header, before decoding, so a 12000x12000 upload costs milliseconds.
-    Image.MAX_IMAGE_PIXELS = MAX_UPLOAD_PIXELS // 2
+    # Pillow refuses past 2 x this many pixels at open(), from the header, before decoding (a 12000x12000 upload
+    # costs milliseconds); server/uploads.py refuses past it, and bounds decoding by format below it.
+    Image.MAX_IMAGE_PIXELS = MAX_UPLOAD_PIXELS
     # One line, not a traceback, for an error that is the request's fault; every log entry within a budget.
     log.install()
     # Connections: headers within server.settings.HEADER_SECONDS, a cap per peer and under the descriptor limit.

@@ -389,7 +389,9 @@ def summary(results: list[tuple[bool, float]]) -> str:
 
 def queue_floods(url: str, process) -> None:
     deps = dependencies(url)
-    fn, gif = index_of(deps, "predict_strokes"), index_of(deps, "row_walk_gif")
+    # the page's GIF button: the session's digit (export_gif; an app older than the page's numbering called it
+    # row_walk_gif, which now reads a drawing sent with it)
+    fn, gif = index_of(deps, "predict_strokes"), index_of(deps, "export_gif") or index_of(deps, "row_walk_gif")
     codes = at_once([lambda: join(url, fn, [SEVEN, False], "thirty-at-once", "127.0.0.10")[0]] * 30)
     print(f"queue_floods: 30 joins of one session at the same moment: HTTP {tally(codes)}")
 
@@ -787,13 +789,16 @@ def session_floods(url: str, process) -> None:
         return (f"the honest session's GIF: {'made' if gif.get('data') else repr(gif.get('error'))}, compare: "
                 f"{'reads ' + answer['digit'] + ' beside the tutorial' if answer else 'nothing to compare'}")
 
-    codes, started = [], time.perf_counter()
-    for i in range(1100):
-        body = json.dumps({"session_hash": f"flood-{i}-{uuid.uuid4().hex}", "component_id": 1, "fn_name": "x",
+    def component_server(index: int) -> int | str:
+        body = json.dumps({"session_hash": f"flood-{index}-{uuid.uuid4().hex}", "component_id": 1, "fn_name": "x",
                            "data": None}).encode()
-        codes.append(send_raw(url, request_bytes("POST", "/gradio_api/component_server", body,
-                                                 Content_Length=str(len(body))), source=ATTACKER)[0])
-    print(f"session_floods: 1,100 POST /component_server, fresh sessions, one address, in "
+        return send_raw(url, request_bytes("POST", "/gradio_api/component_server", body,
+                                           Content_Length=str(len(body))), source=ATTACKER)[0]
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(32) as pool:  # refusals for the address's rate are held a second: 32 at a time
+        codes = list(pool.map(component_server, range(1100)))
+    print(f"session_floods: 1,100 POST /component_server, fresh sessions, one address (32 at a time), in "
           f"{time.perf_counter() - started:.1f} s: HTTP {tally(codes)}; {honest_state()}")
 
     def one(index: int) -> bool:
@@ -876,11 +881,13 @@ def costly_formats(url: str, process, folder: Path) -> None:
              ("BMP", FULL_DECODE_PIXELS["BMP"], {}), ("WEBP", FULL_DECODE_PIXELS["WEBP"], {"quality": 100}),
              ("JPEG", FULL_DECODE_PIXELS["JPEG"], {"progressive": True, "quality": 95}),
              ("JPEG", 25_000_000, {"quality": 40})]
+    said_formats: list[str] = []
     for format, pixels, options in worst:
+        said_formats.append(format)
         path = noisy_picture(folder, format, pixels, **options)
         decode = min(timed(lambda: open_upload(str(path))) for _ in range(3))
-        with ThreadPoolExecutor(17) as pool:
-            attack = [pool.submit(image_reading, path, f"127.0.7.{1 + i}") for i in range(16)]
+        with ThreadPoolExecutor(17) as pool:  # 16 fresh addresses each time: within their upload bytes a minute
+            attack = [pool.submit(image_reading, path, f"127.0.{7 + len(said_formats)}.{1 + i}") for i in range(16)]
             time.sleep(0.3)
             during = pen_ups(url, fn, 10)
             results = [a.result() for a in attack]

@@ -22,7 +22,7 @@ from typing import NamedTuple
 from server import log
 from server.gradio_internals import GradioInternals, QueuedEvent
 from server.replies import Refusal, retry_after
-from server.settings import UNDELIVERED_SECONDS, Settings
+from server.settings import REFUSAL_HOLD_SECONDS, UNDELIVERED_SECONDS, Settings
 from server.shares import QueueShares, TokenBuckets
 
 THIS_MACHINE = frozenset({"127.0.0.1", "::1"})
@@ -111,7 +111,7 @@ class AddressLimits:
                 wait = self.event_rates.take(address)
                 if wait:
                     raise Refusal(429, "Too many requests from your address; try again in a moment.",
-                                  retry_after(wait))
+                                  retry_after(wait), hold=REFUSAL_HOLD_SECONDS)
         self.events.start(address)
 
     def finish_event(self, client: Client, event: QueuedEvent | None = None) -> None:
@@ -122,7 +122,8 @@ class AddressLimits:
             return
         wait = self.loads.take(client.address, cost)
         if wait:
-            raise Refusal(429, "Too many requests from your address; try again in a moment.", retry_after(wait))
+            raise Refusal(429, "Too many requests from your address; try again in a moment.", retry_after(wait),
+                          hold=REFUSAL_HOLD_SECONDS)
 
     def take_upload(self, client: Client, length: int) -> None:
         if client.exempt or not self.settings.per_address_upload_bytes:

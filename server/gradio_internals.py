@@ -45,6 +45,10 @@ class GradioInternals:
         """Whether any event of the session is waiting or running."""
         return any(event.session_hash == session for event in list(self.blocks._queue.event_ids_to_events.values()))
 
+    def busy_sessions(self) -> set[str]:
+        """The sessions with an event waiting or running (busy() for all of them at once)."""
+        return {event.session_hash for event in list(self.blocks._queue.event_ids_to_events.values())}
+
     def messages_of(self, session: str) -> object:
         return self.blocks._queue.pending_messages_per_session.get(session)
 

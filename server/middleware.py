@@ -4,7 +4,8 @@
     python -m pytest tests/server; python -m bench.hostile   # what they do, and what they cost
 
 In order, for each request:
-  1. routes.py: a route this app does not use gets 404 at once, and nothing in the log;
+  1. routes.py: a route this app does not use gets 404 at once, and nothing in the log (it takes one of the
+     address's loads: past them, a 429);
   2. addresses.who: which address it counts as (exempt: this machine, straight from its socket); a route for
      this machine only is 404 for anyone else;
   3. bodies.py: the framing (both framings 400, none 411, too large 413), the bytes as they arrive;
@@ -20,11 +21,14 @@ In order, for each request:
        unknown endpoint gets 404 with a sentence, not a 500 and 70 lines of traceback;
      - an upload: the address's upload bytes a minute, then the multipart body counted as it streams;
      - a control (cancel, reset): a small JSON body.
-Every refusal is a status with a sentence, the connection closed, and one line in the log within its budget.
+Every refusal is a status with a sentence, the connection closed, and one line in the log within its budget; a
+refusal for the address's rate is answered after Settings' REFUSAL_HOLD_SECONDS, the connection held meanwhile
+as one of the address's streams (a flood then waits on its own refusals), or at once when they are all held.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -63,12 +67,11 @@ class Guards:
             return await self.app(scope, receive, send)
         root, path = scope.get("root_path", ""), scope["path"]
         route = routes.route_of(scope["method"], (path[len(root):] if root and path.startswith(root) else path) or "/")
-        if route is None:
-            return await answer(send, 404, NOT_FOUND)  # nothing in the log: scanners probe every path
         client = who(scope, self.settings.proxy_hops)
-        if route.this_machine_only and not client.exempt:
-            return await answer(send, 404, NOT_FOUND)
         try:
+            if route is None or (route.this_machine_only and not client.exempt):
+                self.addresses.take_load(client, 1)
+                return await answer(send, 404, NOT_FOUND)  # nothing in the log: scanners probe every path
             self._sweep()
             bodies.check_framing(scope)
             if route.kind is Kind.LOAD:
@@ -92,6 +95,12 @@ class Guards:
             pass  # nobody to answer
 
     async def _refuse(self, send, refusal: Refusal, scope, client: Client) -> None:
+        if refusal.hold:
+            try:
+                with self.addresses.holding_stream(client):
+                    await asyncio.sleep(refusal.hold)
+            except Refusal:
+                pass  # the address holds all the streams it may: answered at once
         await answer(send, refusal.status, refusal.message, refusal.headers)
         log.line(f"refused {refusal.status} {scope['method']} {scope['path']} from {client.address or '?'}: "
                  f"{refusal.message}")

@@ -9,11 +9,12 @@ import json
 
 
 class Refusal(Exception):
-    """A request the guards stop, before the app was handed it (so nothing was sent yet)."""
+    """A request the guards stop, before the app was handed it (so nothing was sent yet). hold: seconds to keep
+    the connection before answering (a flood's refusals; see middleware.py)."""
 
-    def __init__(self, status: int, message: str, headers: tuple[tuple[bytes, bytes], ...] = ()):
+    def __init__(self, status: int, message: str, headers: tuple[tuple[bytes, bytes], ...] = (), hold: float = 0.0):
         super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers
+        self.status, self.message, self.headers, self.hold = status, message, headers, hold
 
 
 class ClientGone(Exception):

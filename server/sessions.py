@@ -106,6 +106,7 @@ class SessionLimits:
         nothing on its way."""
         self.events.sweep()
         if self.gradio is not None:
+            busy = self.gradio.busy_sessions()  # once, not per session: thousands of sessions, 256 events
             for session in list(self.owners.owner):
-                if not self.gradio.has_state(session) and not self.busy(session):
+                if session not in busy and not self.gradio.has_state(session) and self.events.count(session) == 0:
                     self.owners.forget(session)
