@@ -11,9 +11,11 @@ address and accept() never fails.
 - At most Settings.per_peer_connections open from one socket peer, when no proxy is in front (proxy_hops 0);
   past it the new connection is closed at once. This machine is not capped (a proxy on it, the tests). Behind
   proxies every connection comes from a proxy; the per-address stream cap (addresses.py) holds each visitor.
-- At most (the soft limit on open descriptors - DESCRIPTORS_KEPT) open in all; past it the new connection is
-  closed at once, so the descriptors that remain keep the server working (at 1,024 descriptors and no cap,
-  1,000 held heartbeats from one address left an honest request to time out).
+- A connection whose descriptor lies within DESCRIPTORS_KEPT of the soft limit on open descriptors is closed at
+  once: descriptors are handed out lowest first, so its number says how many are in use (connections, and
+  everything else: files, pipes, Gradio's own sockets), and the ones kept keep the server working and
+  accept() from failing (at 1,024 descriptors and no cap, 1,100 held heartbeats from one address left an
+  honest request to time out and asyncio's accept loop logged 992,652 lines in 21 s).
 - Each request's scope["state"]["socket_peer"] is the connection's peer as the socket says, whatever uvicorn's
   proxy-header handling later writes into scope["client"] (addresses.who decides what counts).
 """
@@ -46,9 +48,8 @@ def raise_descriptor_limit(wanted: int = DESCRIPTORS_WANTED) -> int:
 
 class GuardedProtocol(H11Protocol):
     settings = Settings()  # install() sets the server's
-    max_connections = descriptor_limit() - DESCRIPTORS_KEPT  # install() sets it from the limit then
+    last_descriptor = descriptor_limit() - DESCRIPTORS_KEPT  # install() sets it from the limit then
     open_per_peer: Counter[str] = Counter()  # peer -> connections open now (all servers of this process)
-    open_total = 0
 
     deadline: asyncio.TimerHandle | None = None
     counted_peer: str | None = None
@@ -58,12 +59,13 @@ class GuardedProtocol(H11Protocol):
         peer = self.client[0] if self.client else ""
         cls = GuardedProtocol
         cap = self.settings.per_peer_connections if not self.settings.proxy_hops else 0
-        if cls.open_total >= cls.max_connections or (cap and peer not in THIS_MACHINE and cls.open_per_peer[peer] >= cap):
+        sock = transport.get_extra_info("socket")
+        if (sock is not None and sock.fileno() >= cls.last_descriptor) or \
+                (cap and peer not in THIS_MACHINE and cls.open_per_peer[peer] >= cap):
             transport.abort()  # closed now: its descriptor is free again before the next accept()
             return
         self.counted_peer = peer
         cls.open_per_peer[peer] += 1
-        cls.open_total += 1
         self.app_state = {**self.app_state, SOCKET_PEER: self.client}
         self._arm()
 
@@ -74,7 +76,6 @@ class GuardedProtocol(H11Protocol):
             cls.open_per_peer[self.counted_peer] -= 1
             if cls.open_per_peer[self.counted_peer] <= 0:
                 del cls.open_per_peer[self.counted_peer]
-            cls.open_total -= 1
             self.counted_peer = None
         super().connection_lost(exc)
 
@@ -110,5 +111,5 @@ def install(settings: Settings) -> None:
     import uvicorn.config
 
     GuardedProtocol.settings = settings
-    GuardedProtocol.max_connections = raise_descriptor_limit() - DESCRIPTORS_KEPT
+    GuardedProtocol.last_descriptor = raise_descriptor_limit() - DESCRIPTORS_KEPT
     uvicorn.config.HTTP_PROTOCOLS["auto"] = f"{__name__}:GuardedProtocol"

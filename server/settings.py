@@ -76,9 +76,9 @@ UNDELIVERED_SECONDS = 60.0  # an address's results not read for this long stop c
 # plus its held streams; a peer past this has its next connections closed at once. With a proxy in front every
 # connection comes from the proxy, and the per-address stream cap holds each visitor instead.
 PER_PEER_CONNECTIONS = 2 * PER_ADDRESS_STREAMS
-# Descriptors kept for everything but client connections (the model, logs, uploads being written, Gradio's
-# files): connections past (the process's limit - this) are closed at once, so accept() never fails (at 1,024
-# descriptors asyncio's accept loop once logged 220,646 tracebacks in 21 s).
+# Descriptors kept free for the server's own work (uploads being written, Gradio's files, its clients): a
+# connection that would take one of them is closed at once, so accept() never fails (at 1,024 descriptors
+# asyncio's accept loop once logged 220,646 tracebacks in 21 s).
 DESCRIPTORS_KEPT = 128
 DESCRIPTORS_WANTED = 65_536  # launch() raises the process's soft limit towards this (never past its hard limit)
 
