@@ -51,6 +51,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import selectors
 import socket
 import tempfile
@@ -77,6 +78,12 @@ from harness import (
     start_server,
 )
 from train import mnist
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process has used, user and system (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -915,6 +922,7 @@ def gets_and_uploads(url: str, process) -> None:
                         codes[type(error).__name__] += 1
 
         threads = [threading.Thread(target=hammer) for _ in range(4)]
+        cpu_before, started = cpu_seconds(process.pid), time.perf_counter()
         for thread in threads:
             thread.start()
         time.sleep(0.5)
@@ -922,8 +930,10 @@ def gets_and_uploads(url: str, process) -> None:
         stop.set()
         for thread in threads:
             thread.join()
-        print(f"gets_and_uploads: 4 connections on GET /{path} from one address ({sum(codes.values()):,} requests: "
-              f"{tally(codes.elements())}): an honest pen-up's median {median_ms(alone)} alone -> {median_ms(during)}")
+        cpu, seconds = cpu_seconds(process.pid) - cpu_before, time.perf_counter() - started
+        print(f"gets_and_uploads: 4 connections on GET /{path} from one address for {seconds:.0f} s "
+              f"({sum(codes.values()):,} requests: {tally(codes.elements())}): the server's CPU {cpu:.1f} s "
+              f"(the pen-ups' included); an honest pen-up's median {median_ms(alone)} alone -> {median_ms(during)}")
     blob = np.random.default_rng(5).bytes(2 * 2**20)
 
     def upload(index: int) -> int | str:
