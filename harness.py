@@ -7,7 +7,8 @@
 start_server() runs `python demo.py` the way a user does and waits until it serves; request_bytes(),
 send_raw(), read_response() and chunked() speak HTTP/1.1 on raw sockets from a loopback address of the caller's
 choosing (Linux routes all of 127.0.0.0/8 to this machine: each address is a different client to the server),
-as a stranger would, and at_once() runs calls at the same moment; open_browser()
+as a stranger would, still_open() says whether the server kept a connection, and at_once() runs calls at the
+same moment; open_browser()
 starts Debian's headless Chromium under Playwright (no browser download); draw() and draw_with_finger()
 stroke on the canvas with a real mouse or real touch events; render_drawn() turns an MNIST digit into
 black ink on a white canvas, as a drawing; pen_path() gives the points the page keeps of a pen's path;
@@ -138,6 +139,19 @@ def send_raw(url: str, head: bytes, body: bytes = b"", source: str = "127.0.0.1"
         return "closed", b""
     head_part, _, rest = response.partition(b"\r\n\r\n")
     return int(head_part.split(b" ", 2)[1]), rest
+
+
+def still_open(sock: socket.socket) -> bool:
+    """Whether the server has not closed a connection (what it sent meanwhile is read and dropped)."""
+    sock.setblocking(False)
+    try:
+        while sock.recv(65536):
+            pass
+        return False
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
 
 
 def api_index(url: str, api_name: str) -> int | None:

@@ -76,6 +76,7 @@ from harness import (
     request_bytes,
     send_raw,
     start_server,
+    still_open,
 )
 from train import mnist
 
@@ -648,17 +649,6 @@ def memory_and_connections(url: str, process) -> None:
     slowest = max(timed(lambda: httpx.get(f"{url}config", timeout=30)) for _ in range(10))
     opened = rss_mb(process.pid)
     time.sleep(35)
-
-    def still_open(sock: socket.socket) -> bool:
-        sock.setblocking(False)
-        try:
-            while sock.recv(65536):
-                pass
-            return False
-        except BlockingIOError:
-            return True
-        except OSError:
-            return False
 
     print(f"sessions_memory: 800 idle, 800 header-only and 800 half-sent connections: RSS {start:.0f} -> {opened:.0f} MB, another "
           f"user's slowest /config {slowest * 1000:.0f} ms; open 35 s later: " +

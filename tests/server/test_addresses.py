@@ -67,6 +67,20 @@ def test_behind_n_proxies_the_entry_the_outermost_wrote_counts():
     assert who(rewritten, 0) == Client("10.0.0.9", False)
 
 
+def test_a_private_address_forwarded_as_the_client_is_said_once_in_the_log(monkeypatch):
+    """Behind more proxies than DEMO_PROXY_HOPS says, every visitor would count as one private address."""
+    from server import addresses, log
+
+    said = []
+    monkeypatch.setattr(addresses, "_warned", False)
+    monkeypatch.setattr(log, "line", said.append)
+    for _ in range(3):
+        assert who(scope("10.0.0.3", ("x-forwarded-for", "203.0.113.7, 10.0.0.2")), 1).address == "10.0.0.2"
+    assert len(said) == 1 and "more than 1 (DEMO_PROXY_HOPS)" in said[0]
+    who(scope("10.0.0.3", ("x-forwarded-for", "203.0.113.7, 10.0.0.2")), 2)
+    assert len(said) == 1
+
+
 class Clock:
     def __init__(self):
         self.now = 0.0

@@ -11,19 +11,9 @@ import time
 import httpx
 import pytest
 
-from harness import log_lines, port_of, request_bytes, send_raw, start_server
+from harness import log_lines, port_of, request_bytes, send_raw, start_server, still_open
 from server import connections, log
 from server.settings import DESCRIPTORS_KEPT, HEADER_SECONDS, PER_PEER_CONNECTIONS
-
-
-def still_open(sock: socket.socket) -> bool:
-    sock.setblocking(False)
-    try:
-        return sock.recv(1) != b""
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
 
 
 def open_idle(url: str, source: str, count: int) -> list[socket.socket]:
