@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import argparse
 import functools
-import hashlib
-import io
 import json
-import os
 import tempfile
 from pathlib import Path
 
@@ -28,31 +25,21 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 import torch
-from gradio.components.image_editor import EditorData
 from PIL import Image
-from pydantic import field_validator
 
 import frontend
-import limits
-import server_log
 from model import DEFAULT_WEIGHTS, TUTORIAL_WEIGHTS, load_model, read_rows, sha256_of
 from reader.preprocess import to_mnist_placed
 from reader.readings import Digits, chosen_digit, digits_of_drawing, digits_of_picture, read_digits
 from reader.strokes import checked_seq, parse_drawing
 from reader.views import model_input_image, reading_image, row_caption, row_walk_gif, states_image
+from server import connections, log
 from server.api import ANSWER_SCHEMA, DRAWING_SCHEMA, READING_SCHEMA, described
+from server.middleware import middleware
 from server.order import ReadingOrder
-
-MAX_UPLOAD_PIXELS = 25_000_000  # uploads larger than this are refused from their header, before decoding
-# Decoding is the cost of an upload: PNG, WebP, ... decode in full (~17 ns a pixel here), so they are held to a
-# phone screenshot's size (3 MP: ~50 ms); a JPEG decodes at 1/2-1/8 scale by its DCT (Pillow's draft).
-MAX_DECODED_PIXELS = 3_000_000
-MAX_LAYERS = 4  # the v1 image API reads only the composite; a Sketchpad sends one layer
-# Sessions whose state the server keeps; the oldest are dropped past this. Gradio keeps with each session a
-# copy of every component's config and the last value of every input and output: ~110 KB a session for a
-# reading of the page's drawing, 1.7 MB for a drawing of 10,000 points sent as a JSON object (bench/hostile.py
-# row 15.9). 1,000 covers a full lecture hall with room to spare and bounds that to 1.7 GB.
-SESSIONS = 1_000
+from server.pictures import atomic_pictures
+from server.settings import MAX_UPLOAD_BYTES, PER_ADDRESS_EVENTS, PER_ADDRESS_RATE, SESSIONS, Settings
+from server.uploads import MAX_UPLOAD_PIXELS, FewLayers, open_upload, readable_errors, readable_payloads
 
 model = load_model()  # loaded once, shared read-only by all requests
 tutorial_model = load_model(TUTORIAL_WEIGHTS)  # the tutorial's recipe, both bugs in, for the compare toggle
@@ -62,129 +49,42 @@ GALLERY = {path.name: path for path in frontend.examples()}  # the gallery's dig
 # Process settings and launch options: one place, used by main(), the tests and Spaces (`python demo.py`).
 
 
-def apply_process_settings() -> None:
-    """Settings that belong to the serving process, not to importing this module."""
+def apply_process_settings(request_limits: Settings | None = None) -> None:
+    """Settings that belong to the serving process, not to importing this module (request_limits: the ones
+    connections take, default Settings.from_environment())."""
     # One intra-op thread per request: the batches are tiny (56 x 28 steps) and two requests at a time
     # already keep both cores busy; more threads only spin (measured with bench/load.py).
     torch.set_num_threads(1)
-    # Gradio decodes uploads before our code sees them. Past 2 x this many pixels PIL refuses at open(),
-    # from the header, before decoding, so a 12000x12000 upload costs milliseconds.
-    Image.MAX_IMAGE_PIXELS = MAX_UPLOAD_PIXELS // 2
+    # Pillow refuses past 2 x this many pixels at open(), from the header, before decoding (a 12000x12000 upload
+    # costs milliseconds); server/uploads.py refuses past it, and bounds decoding by format below it.
+    Image.MAX_IMAGE_PIXELS = MAX_UPLOAD_PIXELS
     # One line, not a traceback, for an error that is the request's fault; every log entry within a budget.
-    server_log.install()
-    # Connections that send no request headers are closed after limits.HEADER_SECONDS.
-    limits.bound_connections()
+    log.install()
+    # Connections: headers within server.settings.HEADER_SECONDS, a cap per peer and under the descriptor limit.
+    connections.install(request_limits or Settings.from_environment())
 
 
-def launch(request_limits: limits.Settings | None = None, **options) -> None:
+def launch(request_limits: Settings | None = None, **options) -> None:
     """Start the server with the app's settings; options override launch()'s (host, port, quiet, ...).
 
-    request_limits: per-address and per-session limits (default: limits.Settings.from_environment()).
+    request_limits: the limits of server/ (default: Settings.from_environment()).
     """
-    apply_process_settings()
+    request_limits = request_limits or Settings.from_environment()
+    apply_process_settings(request_limits)
     settings = dict(
         css=CSS,
         ssr_mode=False,  # no Node server beside Python
         run_history=False,  # Gradio would keep every drawing in the browser's storage and offer to upload it
         footer_links=["api"],
         show_error=False,  # a failure shows our message, never a traceback
-        max_file_size=limits.MAX_UPLOAD_BYTES,
+        max_file_size=MAX_UPLOAD_BYTES,
         enable_monitoring=False,  # /monitoring would answer anyone and print its secret URL to the log
         state_session_capacity=SESSIONS,
-        # bounded before Gradio parses anything; the work limits read demo's queue
-        app_kwargs={"middleware": limits.middleware(demo, request_limits)},
+        # the guards of server/ run before Gradio reads a byte; they read demo's queue and session store
+        app_kwargs={"middleware": middleware(demo, request_limits)},
     )
     settings.update(options)
     demo.launch(**settings)
-
-
-# ---------------------------------------------------------------------------------------------
-# Inputs whose decoding errors reach the user. Gradio decodes uploads in the component's
-# preprocess(), before any handler runs, and reports a failure there only as a bare "Error". A
-# gr.Error raised there reaches the page and API clients as it is, so the inputs say what was wrong.
-
-
-def _unreadable(error: Exception) -> gr.Error:
-    if isinstance(error, Image.DecompressionBombError):
-        reason = f"it is too large (at most {MAX_UPLOAD_PIXELS:,} pixels)"
-    elif isinstance(error, Image.UnidentifiedImageError):
-        reason = "it is not an image file (PNG, JPEG, WebP, ...)"
-    else:
-        reason = "the file is corrupt or truncated"
-    return gr.Error(f"Could not read that image: {reason}.")
-
-
-def readable_errors(preprocess):
-    """Wrap a component's preprocess() so that its decoding errors become a gr.Error for the user.
-
-    Applied to input instances below (not by subclassing: Gradio's component metaclass would write a
-    .pyi stub next to this file on every import).
-    """
-    @functools.wraps(preprocess)
-    def wrapped(payload):
-        try:
-            return preprocess(payload)
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-            raise _unreadable(error) from None
-
-    return wrapped
-
-
-class FewLayers(EditorData):
-    """A sketchpad's value: "composite" is the picture read (dark ink on white or transparent, light ink on dark);
-    "background" and at most 4 "layers" may be sent and are not read."""
-
-    # Gradio validates a payload in its event loop entry by entry and logs each error, so one body of 50,000
-    # nulls held every user for over a second: `layers` is refused past a few entries before any is validated.
-    # The page's own canvas sends no layers at all.
-    @field_validator("layers", mode="before")
-    @classmethod
-    def _few(cls, layers):
-        if isinstance(layers, list) and len(layers) > MAX_LAYERS:
-            raise ValueError(f"at most {MAX_LAYERS} layers, got {len(layers):,}")
-        return layers
-
-
-def cached_png(picture: np.ndarray | Image.Image, cache_dir: str) -> str:
-    """Write a picture into Gradio's cache as <cache>/<sha256 of its PNG>/image.png, atomically -> path.
-
-    Gradio 6.31 writes output pictures to the same content-named path with a plain write_bytes, so two
-    identical outputs at once truncate a file that is being served (clients: "peer closed connection
-    without sending complete message body"). Here the bytes go to a temp file that is renamed into place,
-    and an existing file is reused, so a reader always sees a whole file.
-    """
-    image = picture if isinstance(picture, Image.Image) else Image.fromarray(picture)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    data = buffer.getvalue()
-    folder = Path(cache_dir) / hashlib.sha256(data).hexdigest()
-    path = folder / "image.png"
-    if path.exists():
-        os.utime(path)  # delete_cache ages files by ctime: keep a file that is handed out again
-        return str(path)
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, staging = tempfile.mkstemp(dir=folder, prefix=".image.")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        os.replace(staging, path)
-    finally:
-        Path(staging).unlink(missing_ok=True)
-    return str(path)
-
-
-def atomic_pictures(component: gr.Image) -> gr.Image:
-    """Make an output gr.Image write its pictures with cached_png (wrapping postprocess, as above)."""
-    postprocess = component.postprocess
-
-    @functools.wraps(postprocess)
-    def wrapped(value):
-        if isinstance(value, (np.ndarray, Image.Image)):
-            value = cached_png(value, component.GRADIO_CACHE)
-        return postprocess(value)
-
-    component.postprocess = wrapped
-    return component
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,36 +104,6 @@ def placed_digit(picture: object) -> tuple[np.ndarray, object] | None:
         return None if picture is None else to_mnist_placed(picture)
     except ValueError as error:
         raise gr.Error(f"Could not read that image: {error}") from None
-
-
-def open_upload(path: str | None) -> Image.Image | None:
-    """An uploaded file -> a decoded picture, at bounded cost; a gr.Error that says why for anything else.
-
-    The size comes from the header before any decoding: over MAX_UPLOAD_PIXELS is refused; a JPEG is decoded
-    reduced by its DCT to 512-1024 px a side (Pillow's draft); other formats
-    decode in full and are held to MAX_DECODED_PIXELS."""
-    if path is None:
-        return None
-    try:
-        image = Image.open(path)
-        pixels = image.width * image.height
-        if pixels > MAX_UPLOAD_PIXELS:
-            raise Image.DecompressionBombError("too many pixels")
-        if image.format == "JPEG":
-            image.draft(image.mode if image.mode in ("L", "RGB") else "RGB", (512, 512))  # 1/2-1/8: >= 512 a side
-        elif pixels <= MAX_DECODED_PIXELS:
-            image.load()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        raise _unreadable(error) from None
-    if image.format != "JPEG" and pixels > MAX_DECODED_PIXELS:
-        raise gr.Error(f"Could not read that image: a {image.format or 'non-JPEG'} picture of {image.width}x"
-                       f"{image.height} is too large; at most {MAX_DECODED_PIXELS:,} pixels (a JPEG may have up "
-                       f"to {MAX_UPLOAD_PIXELS:,}).")
-    try:
-        image.load()
-    except (OSError, SyntaxError, ValueError) as error:
-        raise _unreadable(error) from None
-    return image
 
 
 order = ReadingOrder(SESSIONS)
@@ -451,6 +321,7 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_
     outputs = [answer, reading, digit_state]  # PAGE_OUTPUTS, in order
     # The upload is opened (its header only) in preprocess(), and decoded, bounded, by read_image (open_upload).
     upload.preprocess = readable_errors(upload.preprocess)
+    readable_payloads(demo)  # an input that is not what its component takes: a sentence, not a traceback
 
     # The first version's image API, kept for scripts: /predict takes the Sketchpad's value.
     with gr.Group(visible=False):
@@ -466,7 +337,7 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_
         api_drawing = described(gr.HTML(None, visible=False), DRAWING_SCHEMA, "drawing")
         api_gif = gr.File(label="row walk GIF")
         api_image = gr.Image(type="filepath", image_mode=None, label="picture")
-    api_sketch.preprocess = readable_errors(api_sketch.preprocess)
+    api_sketch.preprocess = readable_errors(api_sketch.preprocess, full_decode=True)  # Gradio decodes it in full
     api_sketch.data_model = FewLayers
     api_image.preprocess = readable_errors(api_image.preprocess)
 
@@ -497,7 +368,7 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_
 # Queue: 2 events at a time (= cores; one torch thread each). At most 256 waiting: past that a client is
 # told the queue is full instead of waiting (a reading is ~20 ms of the server's event loop, so 256 take ~5 s;
 # a room of 128 people drawing at once peaks past 64 waiting). One address holds at most 16 of the places
-# (limits.PER_ADDRESS_EVENTS). status_update_rate: with "auto" Gradio sends every waiting event its queue
+# (server.settings.PER_ADDRESS_EVENTS). status_update_rate: with "auto" Gradio sends every waiting event its queue
 # position each time any event finishes, n^2 messages for n people drawing; the page never shows positions
 # (show_progress="hidden"), so once a minute is enough.
 demo.queue(default_concurrency_limit=2, max_size=256, status_update_rate=60)
@@ -511,22 +382,20 @@ def main() -> None:
     parser.add_argument("--share", action="store_true", help="also open a temporary public *.gradio.live link")
     parser.add_argument("--per-address-events", type=int, default=None,
                         help=f"events one client address may have waiting or running (default "
-                             f"$DEMO_PER_ADDRESS_EVENTS or {limits.PER_ADDRESS_EVENTS}; 0: no limit); raise it "
-                             "for an audience that reaches the app through one NAT")
+                             f"$DEMO_PER_ADDRESS_EVENTS or {PER_ADDRESS_EVENTS}; 0: no per-address limits); its "
+                             "streams, sessions, loads and upload bytes scale with it; raise it for an audience "
+                             "that reaches the app through one NAT")
     parser.add_argument("--per-address-rate", type=float, default=None,
                         help=f"events a second one client address may start (default $DEMO_PER_ADDRESS_RATE or "
-                             f"{limits.PER_ADDRESS_RATE:g}; 0: no limit)")
-    parser.add_argument("--forwarded-allow-ips", default=None,
-                        help="addresses or networks of a proxy in front (uvicorn's $FORWARDED_ALLOW_IPS; default "
-                             "127.0.0.1,::1, and private networks on a Hugging Face Space): from these, the client "
-                             "is the last address in X-Forwarded-For that is not one of them, and the per-address "
-                             "limits count that address")
+                             f"{PER_ADDRESS_RATE:g}; 0: no limit)")
+    parser.add_argument("--proxy-hops", type=int, default=None,
+                        help="proxies in front that each append to X-Forwarded-For (default $DEMO_PROXY_HOPS, or 1 "
+                             "on a Hugging Face Space, else 0: the header is ignored); the per-address limits count "
+                             "the address the outermost one wrote")
     args = parser.parse_args()
-    if args.forwarded_allow_ips is not None:
-        os.environ["FORWARDED_ALLOW_IPS"] = args.forwarded_allow_ips  # read by uvicorn.Config, which Gradio makes
-    elif os.environ.get("SPACE_ID") and "FORWARDED_ALLOW_IPS" not in os.environ:
-        os.environ["FORWARDED_ALLOW_IPS"] = limits.PRIVATE_NETWORKS  # on a Space: its proxies, on private networks
-    request_limits = limits.Settings.from_environment()
+    request_limits = Settings.from_environment()
+    if args.proxy_hops is not None:
+        request_limits = request_limits.with_proxy_hops(args.proxy_hops)
     if args.per_address_events is not None:
         request_limits = request_limits.with_events(args.per_address_events)
     if args.per_address_rate is not None:

@@ -4,7 +4,11 @@
     with start_server() as (url, process, seconds), open_browser() as page:
         page.goto(url); draw(page, SEVEN)
 
-start_server() runs `python demo.py` the way a user does and waits until it serves; open_browser()
+start_server() runs `python demo.py` the way a user does and waits until it serves; request_bytes(),
+send_raw(), read_response() and chunked() speak HTTP/1.1 on raw sockets from a loopback address of the caller's
+choosing (Linux routes all of 127.0.0.0/8 to this machine: each address is a different client to the server),
+as a stranger would, still_open() says whether the server kept a connection, and at_once() runs calls at the
+same moment; open_browser()
 starts Debian's headless Chromium under Playwright (no browser download); draw() and draw_with_finger()
 stroke on the canvas with a real mouse or real touch events; pen_path() gives the points the page keeps of a
 pen's path; SEVEN, ONE, ZERO, FOUR, TWO are digits as strokes;
@@ -15,14 +19,19 @@ axe_violations() runs axe-core's WCAG 2.1 A/AA rules on a page.
 from __future__ import annotations
 
 import os
+import resource
+import select
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -40,17 +49,24 @@ def free_port() -> int:
 
 
 @contextmanager
-def start_server(port: int | None = None, timeout: float = 90.0, env: dict | None = None, app_dir: Path = ROOT):
+def start_server(port: int | None = None, timeout: float = 90.0, env: dict | None = None, app_dir: Path = ROOT,
+                 descriptors: int | None = None):
     """Run `python demo.py --port PORT` in app_dir; yield (url, process, seconds until it served its page).
 
     The server's output goes to a file, process.log (a pipe nobody reads would stall a server that logs a lot).
+    descriptors: the server's limit on open descriptors, soft and hard (as `ulimit -n` would set it).
     """
     port = port or free_port()
     url = f"http://127.0.0.1:{port}/"
     started = time.perf_counter()
     log = tempfile.NamedTemporaryFile("w+", prefix="demo-", suffix=".log", delete=False)
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (descriptors, descriptors))
+
     process = subprocess.Popen([sys.executable, "demo.py", "--port", str(port)], cwd=app_dir,
-                               env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT, text=True)
+                               env={**os.environ, **(env or {})}, stdout=log, stderr=subprocess.STDOUT, text=True,
+                               preexec_fn=limited if descriptors else None)
     process.log = Path(log.name)
     try:
         while True:
@@ -74,6 +90,95 @@ def start_server(port: int | None = None, timeout: float = 90.0, env: dict | Non
             process.kill()
         log.close()
         process.log.unlink(missing_ok=True)
+
+
+def log_lines(process) -> list[str]:
+    """The lines start_server's process has written so far (after a moment for it to write)."""
+    time.sleep(0.3)
+    return process.log.read_text().splitlines()
+
+
+def port_of(url: str) -> int:
+    return urlsplit(url).port
+
+
+def request_bytes(method: str, path: str, body: bytes = b"", content_type: str = "application/json",
+                  **headers: str) -> bytes:
+    """An HTTP/1.1 request as bytes; headers by keyword, underscores for dashes (Content_Length="12")."""
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Type: {content_type}", "Connection: close"]
+    lines += [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def chunked(body: bytes, size: int = 65536) -> bytes:
+    """A body in chunked transfer coding."""
+    return b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + size]), body[i:i + size])
+                    for i in range(0, len(body), size)) + b"0\r\n\r\n"
+
+
+def send_raw(url: str, head: bytes, body: bytes = b"", source: str = "127.0.0.1",
+             timeout: float = 300) -> tuple[int | str, bytes]:
+    """On a fresh connection from `source`: send `head`, then `body` unless the server has answered already ->
+    (status, or what went wrong, and the response body). Refusals come with Connection: close."""
+    with socket.create_connection(("127.0.0.1", port_of(url)), timeout=timeout, source_address=(source, 0)) as sock:
+        sock.sendall(head)
+        for start in range(0, len(body), 65536):
+            readable, _, _ = select.select([sock], [], [], 0)
+            if readable:
+                break  # answered before the body: it was not read
+            try:
+                sock.sendall(body[start:start + 65536])
+            except OSError:
+                break
+        try:
+            response = read_response(sock)
+        except OSError as error:
+            return type(error).__name__, b""
+    if not response:
+        return "closed", b""
+    head_part, _, rest = response.partition(b"\r\n\r\n")
+    return int(head_part.split(b" ", 2)[1]), rest
+
+
+def still_open(sock: socket.socket) -> bool:
+    """Whether the server has not closed a connection (what it sent meanwhile is read and dropped)."""
+    sock.setblocking(False)
+    try:
+        while sock.recv(65536):
+            pass
+        return False
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+
+
+def api_index(url: str, api_name: str) -> int | None:
+    """The fn_index of the app's event named `api_name` (its config's dependencies), or None."""
+    import httpx
+
+    dependencies = httpx.get(f"{url.rstrip('/')}/config", timeout=30).json()["dependencies"]
+    return next((i for i, d in enumerate(dependencies) if d.get("api_name") == api_name), None)
+
+
+def event_body(fn: int, data: list, session: str) -> bytes:
+    """A /queue/join body, as the page sends it."""
+    import json
+
+    return json.dumps({"data": data, "fn_index": fn, "session_hash": session, "event_data": None,
+                       "trigger_id": None}).encode()
+
+
+def at_once(calls: list) -> list:
+    """Run the zero-argument callables all at the same moment (threads behind a barrier) -> their results."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
 
 
 def read_response(sock: socket.socket) -> bytes:

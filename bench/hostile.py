@@ -1,40 +1,49 @@
 """What one stranger's requests cost everyone else, against `python demo.py` on this machine (loopback only).
 
-    python -m bench.hostile                          # this checkout: every row
-    git worktree add /tmp/before 3296d02 && python -m bench.hostile --app-dir /tmp/before   # the app before
-    python -m bench.hostile --rows 15.3 15.8         # some rows only
+    python -m bench.hostile                                  # this checkout: every row
+    git worktree add /tmp/before 4a47215 && python -m bench.hostile --app-dir /tmp/before   # the app before
+    python -m bench.hostile --rows deep_links held_heartbeats   # some rows only (names below)
 
-The "public Space" issue (rows 1-7), with the numbers a bystander sees:
-  1. a body of {"layers": [null, null, ...]} (2.3 MB, and the largest this app accepts) sent to the image
-     endpoint while another user loads /config: status, that user's slowest /config, server RSS, log bytes;
-  2. one session joining the queue 66 times (Play where the app has one, else the live reading) while another
-     user reads digits for 15 s: how many of theirs were answered, and their slowest answer;
-  3. 20 people pressing Play at once: seconds to the first frame (an app whose Play runs in the browser
-     makes no request: nothing to wait for);
-  5. 20 files of 9.9 MB in one upload request: status and bytes stored;
-  6. /monitoring and /monitoring/summary; 7. an unknown fn_index: status and log lines.
-(Item 4, stale Play frames after a newer reading, is a browser behaviour: tests/test_browser.py.)
+Requests are written by hand on raw sockets, each kind of client from a loopback address of its own (Linux
+routes all of 127.0.0.0/8 to this machine, and each address is a different client to the server): 127.0.0.2 the
+stranger, 127.0.0.3 the honest person they are in the way of, ... 127.0.0.1 is this machine, which the
+per-address limits leave alone. Rows marked (own) start a server of their own.
 
-"A public Space, round two" (issue 15, rows 15.1-15.9; hand-written HTTP/1.1 on raw sockets, each kind of
-client from a loopback address of its own: 127.0.0.2 the attacker, 127.0.0.3 the honest person, ...):
-  15.1 bodies framed by chunks: 10 and 20 MB of points under "Content-Length: 100" + chunked (status, another
-       user's slowest /config, RSS), "Content-Length: 0" + chunked, chunked alone; uploads of 20 files of 5 MB
-       and of one 100 MB form field, chunked;
-  15.2 uploads of 50 and 200 files whose Content-Disposition says FILENAME= or `filename =`;
-  15.3 30 joins of one session at the same moment; /call/<name> for a session with its results unread; 160 joins
-       a second for 10 s, each with a fresh session, from one address (reading nothing, and reading every
-       result), while a person on another address reads a digit every 0.4 s: readings answered, p50 / p95; 100
-       GIF joins of one session at once and another person's GIF after them;
-  15.4 drawings within every limit but heavy (2048x2048 canvas, 10,000 points spread across it): one, and 16
-       and 32 at once beside an honest pen-up; a 120 KB PNG that decodes to 24.9 megapixels: one, and 16 at
-       once (seconds, RSS);
-  15.5 a page used quickly (each kind of event it sends, 7 before and 5 now, 30 ms apart, again 0.5 s after
-       their results) for 30 s while 6 people use the image API: requests refused;
-  15.6 a session whose result stream drops 12 times: is it still served;
-  15.7 the newest action wins (gallery or upload, then drawing): a browser behaviour, the page's (not here);
-  15.8 the log: 1,000 result streams for unknown sessions, 300 bad drawings, garbage to /run/predict;
-  15.9 memory, on a server of its own: 2,000 sessions of one reading each (from 100 addresses), 100 sessions with
-       a 10,000-point drawing; 800 idle, 800 header-only and 800 half-sent connections: still open 35 s later.
+"A public Space" (the first round):
+  nulls_body        a body of {"layers": [null, ...]} (2.3 MB, and the largest accepted) sent to the image API while
+                    another user loads /config: status, that user's slowest /config, server RSS, log bytes;
+  play_at_once      20 people pressing Play at once (an app whose Play runs in the browser makes no request);
+  one_session_joins one session joining the queue 66 times while another user reads digits for 15 s;
+  twenty_files      20 files of 9.9 MB in one upload: status and bytes stored;
+  monitoring_and_unknown_endpoint   /monitoring, /monitoring/summary; an unknown fn_index: status, log lines.
+"Round two" (issue 15):
+  chunked_bodies    10 and 20 MB of points under "Content-Length: 100" + chunked; "Content-Length: 0" + chunked;
+                    chunked alone; uploads of 20 files of 5 MB and of one 100 MB form field, chunked;
+  file_spellings    uploads of 50 and 200 files whose Content-Disposition says FILENAME= or `filename =`;
+  queue_floods      30 joins of one session at once; /call for a session with its results unread; 160 joins a
+                    second for 10 s from one address (reading nothing, and reading every result) beside a person
+                    reading a digit every 0.4 s; 100 GIF joins of one session, then another person's GIF;
+  heavy_drawings    drawings within every limit but heavy, one and 16 and 32 at once beside an honest pen-up; a
+                    PNG of 24.9 megapixels, one and 16 at once;
+  busy_page         a page used quickly (each kind of event it sends, 30 ms apart) for 30 s beside 6 API users;
+  dropped_streams   a session whose result stream drops 12 times: is it still served;
+  newest_action_wins   a browser behaviour, measured by tests/test_browser.py;
+  log_floods        1,000 result streams for unknown sessions, 300 bad drawings, garbage to /run/predict;
+  sessions_memory   (own) 2,000 sessions of one reading, 100 with a 10,000-point drawing; 800 idle, 800
+                    header-only and 800 half-sent connections: still open 35 s later.
+"Round three" (issue 18):
+  deep_links        for 6 s from one address, a reading of a fresh session, then its /gradio_api/deep_link:
+                    files and bytes left in the cache;
+  recording         POST /gradio_api/process_recording with three zoom effects: status, time;
+  held_heartbeats   (own, 1,024 descriptors) 1,100 held heartbeats from one address: an honest request, the log;
+  session_floods    1,100 POST /component_server for fresh sessions, then 120 sessions made by readings, from one
+                    address: an honest session's GIF and compare;
+  forwarded_loopback   (own, $SPACE_ID set) 120 joins at once with X-Forwarded-For: 127.0.0.1 from the proxy's side;
+  costly_formats    a 3 MP noisy JPEG 2000, one and 16 in flight (from one address, from 16) beside an honest
+                    person's pen-ups; the worst of each accepted format at its cap, decoded and 16 in flight;
+  gets_and_uploads  4 connections on a GET route the page never uses, then on one it does, beside pen-ups; 20
+                    uploads of 2 MB at once from one address;
+  bad_types         wrongly typed API inputs (a bad file record, 5 layers): what the sender gets, the log.
 """
 
 from __future__ import annotations
@@ -42,8 +51,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import select
+import os
+import selectors
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -54,9 +65,26 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from harness import DIGIT_STROKES, ROOT, pen_path, read_response, start_server
+from harness import (
+    DIGIT_STROKES,
+    ROOT,
+    at_once,
+    chunked,
+    pen_path,
+    port_of,
+    request_bytes,
+    send_raw,
+    start_server,
+    still_open,
+)
 from training.mnist import mnist
 from training.pens import render_drawn
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time a process has used, user and system (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -90,7 +118,7 @@ def watch_config(url: str, stop: threading.Event) -> list[float]:
     return times
 
 
-def item1(url: str, process) -> None:
+def nulls_body(url: str, process) -> None:
     deps = dependencies(url)
     target = index_of(deps, "predict")
     for nulls in (380_000, 40_000):
@@ -107,7 +135,7 @@ def item1(url: str, process) -> None:
         time.sleep(3)  # the event runs after the join is accepted
         stop.set()
         watcher.join()
-        print(f"1. {len(body) / 1e6:.2f} MB of nulls to /predict: HTTP {response.status_code} in "
+        print(f"nulls_body: {len(body) / 1e6:.2f} MB of nulls to /predict: HTTP {response.status_code} in "
               f"{time.perf_counter() - started - 3:.2f}s; another user's slowest /config {max(times):.2f}s "
               f"({len(times)} loads); server RSS {rss_before:.0f} -> {rss_mb(process.pid):.0f} MB; "
               f"log +{(process.log.stat().st_size - log_before) / 1e6:.2f} MB")
@@ -149,18 +177,18 @@ def press_play(url: str, play: int, image: str) -> float:
     return float("nan")
 
 
-def item3(url: str, image: str) -> None:
+def play_at_once(url: str, image: str) -> None:
     play = play_index(dependencies(url))
     if play is None:
-        print("3. 20 people pressing Play at once: Play runs in the browser on the rows sent with the reading; "
+        print("play_at_once: 20 people pressing Play at once: Play runs in the browser on the rows sent with the reading; "
               "no request, first frame at once (tests/test_browser.py asserts no request is made)")
         return
     with ThreadPoolExecutor(20) as pool:
         firsts = list(pool.map(press_play, [url] * 20, [play] * 20, [image] * 20))
-    print(f"3. 20 people press Play at once: first frame after median {np.median(firsts):.1f}s, worst {max(firsts):.1f}s")
+    print(f"play_at_once: 20 people press Play at once: first frame after median {np.median(firsts):.1f}s, worst {max(firsts):.1f}s")
 
 
-def item2(url: str, image: str) -> None:
+def one_session_joins(url: str, image: str) -> None:
     from gradio_client import Client, handle_file
 
     deps = dependencies(url)
@@ -180,11 +208,11 @@ def item2(url: str, image: str) -> None:
         codes = [httpx.post(f"{url}gradio_api/queue/join", json=body, timeout=30).status_code for _ in range(66)]
         answered, failed, slowest = other.result()
     counts = {int(code): int(n) for code, n in zip(*np.unique(codes, return_counts=True))}
-    print(f"2. one session joins {what} 66 times: HTTP {counts}; another user over 15 s: {answered} answered, "
+    print(f"one_session_joins: one session joins {what} 66 times: HTTP {counts}; another user over 15 s: {answered} answered, "
           f"{failed} refused or failed, slowest {slowest:.2f}s")
 
 
-def item5(url: str, folder: Path) -> None:
+def twenty_files(url: str, folder: Path) -> None:
     blob = np.random.default_rng(0).bytes(int(9.9 * 2**20))
     files = [("files", (f"{i}.png", blob, "image/png")) for i in range(20)]
     started = time.perf_counter()
@@ -194,17 +222,17 @@ def item5(url: str, folder: Path) -> None:
         stored = sum(Path(p).stat().st_size for p in response.json()) / 2**20 if status == 200 else 0
     except httpx.HTTPError as error:
         status, stored = type(error).__name__, 0
-    print(f"5. 20 files of 9.9 MB in one upload: HTTP {status} in {time.perf_counter() - started:.1f}s, "
+    print(f"twenty_files: 20 files of 9.9 MB in one upload: HTTP {status} in {time.perf_counter() - started:.1f}s, "
           f"{stored:.0f} MB stored")
 
 
-def item6_and_7(url: str, process) -> None:
+def monitoring_and_unknown_endpoint(url: str, process) -> None:
     codes = {path: httpx.get(f"{url}{path}").status_code for path in ("monitoring", "monitoring/summary")}
     log_before = process.log.read_text().count("\n")
     unknown = httpx.post(f"{url}gradio_api/queue/join", json={"data": [], "fn_index": 999, "session_hash": "x"})
     time.sleep(0.5)
-    print(f"6. GET /monitoring -> {codes['monitoring']}, /monitoring/summary -> {codes['monitoring/summary']}")
-    print(f"7. unknown fn_index -> HTTP {unknown.status_code} {unknown.text[:70]!r}; "
+    print(f"monitoring_and_unknown_endpoint: GET /monitoring -> {codes['monitoring']}, /monitoring/summary -> {codes['monitoring/summary']}")
+    print(f"monitoring_and_unknown_endpoint: unknown fn_index -> HTTP {unknown.status_code} {unknown.text[:70]!r}; "
           f"log +{process.log.read_text().count(chr(10)) - log_before} lines")
 
 
@@ -214,44 +242,6 @@ def item6_and_7(url: str, process) -> None:
 ATTACKER, HONEST = "127.0.0.2", "127.0.0.3"
 SEVEN = {"width": 280, "height": 280, "strokes": pen_path(DIGIT_STROKES["7"])}
 ONE = {"width": 280, "height": 280, "strokes": pen_path(DIGIT_STROKES["1"])}
-
-
-def port_of(url: str) -> int:
-    return int(url.rstrip("/").rsplit(":", 1)[1])
-
-
-def request_bytes(method: str, path: str, body: bytes = b"", content_type: str = "application/json",
-                  **headers: str) -> bytes:
-    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Type: {content_type}", "Connection: close"]
-    lines += [f"{name.replace('_', '-')}: {value}" for name, value in headers.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-
-
-def send_raw(url: str, head: bytes, body: bytes = b"", source: str = "127.0.0.1", timeout: float = 300) -> tuple:
-    """Send `head`, then `body` unless the server has answered already -> (status or what went wrong, body)."""
-    with socket.create_connection(("127.0.0.1", port_of(url)), timeout=timeout, source_address=(source, 0)) as sock:
-        sock.sendall(head)
-        for start in range(0, len(body), 65536):
-            readable, _, _ = select.select([sock], [], [], 0)
-            if readable:
-                break  # answered before the body: it was not read
-            try:
-                sock.sendall(body[start:start + 65536])
-            except OSError:
-                break
-        try:
-            response = read_response(sock)
-        except OSError as error:
-            return type(error).__name__, b""
-    if not response:
-        return "closed", b""
-    head_part, _, rest = response.partition(b"\r\n\r\n")
-    return int(head_part.split(b" ", 2)[1]), rest
-
-
-def chunked(body: bytes, size: int = 65536) -> bytes:
-    return b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + size]), body[i:i + size])
-                    for i in range(0, len(body), size)) + b"0\r\n\r\n"
 
 
 def join_json(fn: int, data: list, session: str | None = None) -> bytes:
@@ -292,18 +282,6 @@ def reading(url: str, fn: int, data: list, source: str, session: str | None = No
     return ok, time.perf_counter() - started
 
 
-def at_once(calls: list) -> list:
-    """Run the zero-argument callables all at the same moment (threads behind a barrier) -> their results."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        barrier.wait()
-        return call()
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
-
-
 def tally(codes) -> dict:
     return dict(sorted(Counter(codes).items(), key=str))
 
@@ -314,7 +292,7 @@ def log_size(process) -> tuple[int, int]:
     return text.count("\n"), len(text.encode())
 
 
-def row15_1(url: str, process) -> None:
+def chunked_bodies(url: str, process) -> None:
     fn = index_of(dependencies(url), "predict_strokes")
     for megabytes in (10, 20):
         points = [[[round(1 + i % 270, 1), round(2 + i % 250, 1)] for i in range(megabytes * 70_000)]]
@@ -329,13 +307,13 @@ def row15_1(url: str, process) -> None:
         time.sleep(3)
         stop.set()
         watcher.join()
-        print(f"15.1 {megabytes} MB of points, Content-Length: 100 + chunked, to /queue/join: HTTP {status}; another "
+        print(f"chunked_bodies: {megabytes} MB of points, Content-Length: 100 + chunked, to /queue/join: HTTP {status}; another "
               f"user's slowest /config {max(times):.2f}s; RSS {rss_before:.0f} -> {rss_mb(process.pid):.0f} MB")
     small = chunked(join_json(fn, [SEVEN, False]))
     for name, headers in (("Content-Length: 0 + chunked", {"Content_Length": "0", "Transfer_Encoding": "chunked"}),
                           ("chunked alone", {"Transfer_Encoding": "chunked"})):
         status, _ = send_raw(url, request_bytes("POST", "/gradio_api/queue/join", **headers), small, source=ATTACKER)
-        print(f"15.1 a drawing, {name}, to /queue/join: HTTP {status}")
+        print(f"chunked_bodies: a drawing, {name}, to /queue/join: HTTP {status}")
     blob = np.random.default_rng(1).bytes(5 * 2**20)
     files = b"".join(b'--xx\r\nContent-Disposition: form-data; name="files"; filename="%d.png"\r\n'
                      b"Content-Type: image/png\r\n\r\n" % i + blob + b"\r\n" for i in range(20)) + b"--xx--\r\n"
@@ -346,11 +324,11 @@ def row15_1(url: str, process) -> None:
                                                      "boundary=xx", Content_Length="100", Transfer_Encoding="chunked"),
                                   chunked(body), source=ATTACKER)
         stored = sum(Path(p).stat().st_size for p in json.loads(answer)) / 2**20 if status == 200 else 0
-        print(f"15.1 upload of {name}, Content-Length: 100 + chunked: HTTP {status} in "
+        print(f"chunked_bodies: upload of {name}, Content-Length: 100 + chunked: HTTP {status} in "
               f"{time.perf_counter() - started:.1f}s, {stored:.0f} MB stored")
 
 
-def row15_2(url: str, process) -> None:
+def file_spellings(url: str, process) -> None:
     for spelling in ('FILENAME="{i}.png"', 'filename ="{i}.png"'):
         for count in (50, 200):
             body = b"".join(f'--xx\r\nContent-Disposition: form-data; name="files"; {spelling.format(i=i)}\r\n'
@@ -359,7 +337,7 @@ def row15_2(url: str, process) -> None:
             status, answer = send_raw(url, request_bytes("POST", "/gradio_api/upload", body, "multipart/form-data; "
                                                          "boundary=xx", Content_Length=str(len(body))), source=ATTACKER)
             stored = len(json.loads(answer)) if status == 200 else 0
-            print(f"15.2 {count} files spelled {spelling.split('=')[0]}=: HTTP {status}, {stored} files stored")
+            print(f"file_spellings: {count} files spelled {spelling.split('=')[0]}=: HTTP {status}, {stored} files stored")
 
 
 def flood(url: str, fn: int, rate: float, seconds: float, source: str, read: bool) -> tuple[dict, float]:
@@ -417,18 +395,20 @@ def summary(results: list[tuple[bool, float]]) -> str:
             f"{np.percentile(times, 95):.2f}s")
 
 
-def row15_3(url: str, process) -> None:
+def queue_floods(url: str, process) -> None:
     deps = dependencies(url)
-    fn, gif = index_of(deps, "predict_strokes"), index_of(deps, "row_walk_gif")
+    # the page's GIF button: the session's digit (export_gif; an app older than the page's numbering called it
+    # row_walk_gif, which now reads a drawing sent with it)
+    fn, gif = index_of(deps, "predict_strokes"), index_of(deps, "export_gif") or index_of(deps, "row_walk_gif")
     codes = at_once([lambda: join(url, fn, [SEVEN, False], "thirty-at-once", "127.0.0.10")[0]] * 30)
-    print(f"15.3 30 joins of one session at the same moment: HTTP {tally(codes)}")
+    print(f"queue_floods: 30 joins of one session at the same moment: HTTP {tally(codes)}")
 
     for _ in range(10):
         join(url, fn, [SEVEN, False], "unread", "127.0.0.13")
     body = json.dumps({"data": [SEVEN, False], "session_hash": "unread"}).encode()
     status, _ = send_raw(url, request_bytes("POST", "/gradio_api/call/predict_strokes", body,
                                             Content_Length=str(len(body))), source="127.0.0.13")
-    print(f"15.3 /call/predict_strokes for a session with 10 results unread: HTTP {status}")
+    print(f"queue_floods: /call/predict_strokes for a session with 10 results unread: HTTP {status}")
     for read, attacker in ((False, ATTACKER), (True, "127.0.0.14")):
         time.sleep(3)  # the queue drains between the two
         with ThreadPoolExecutor(1) as pool:
@@ -436,7 +416,7 @@ def row15_3(url: str, process) -> None:
             time.sleep(0.5)
             codes, reached = flood(url, fn, 160, 10, attacker, read)
             results = person.result()
-        print(f"15.3 {reached:.0f} joins/s for 10 s, a fresh session each, from one address "
+        print(f"queue_floods: {reached:.0f} joins/s for 10 s, a fresh session each, from one address "
               f"({'reading every result' if read else 'reading nothing'}): HTTP {codes}; the person on another "
               f"address: {summary(results)}")
 
@@ -451,7 +431,7 @@ def row15_3(url: str, process) -> None:
     codes = at_once([lambda: join(url, gif, [None], "gif-greedy", "127.0.0.11")[0]] * 100)
     status, _ = join(url, gif, [None], "gif-honest", "127.0.0.12")
     answered = status == 200 and read_results(url, "gif-honest", "127.0.0.12") == [True]
-    print(f"15.3 100 GIF joins of one session at once: HTTP {tally(codes)}; another person's GIF right after: HTTP "
+    print(f"queue_floods: 100 GIF joins of one session at once: HTTP {tally(codes)}; another person's GIF right after: HTTP "
           f"{status}, {'answered' if answered else 'not answered'} {time.perf_counter() - started:.1f}s after the joins")
 
 
@@ -491,28 +471,28 @@ def digit_png(path: Path) -> None:
     image.save(path, optimize=True)
 
 
-def row15_4(url: str, process, folder: Path) -> None:
+def heavy_drawings(url: str, process, folder: Path) -> None:
     deps = dependencies(url)
     fn, image_fn = index_of(deps, "predict_strokes"), index_of(deps, "predict_image")
     reading(url, fn, [SEVEN, False], HONEST)  # the first reading of a server warms it up
     seven = min(reading(url, fn, [SEVEN, False], HONEST)[1] for _ in range(3))
     heavy = min(reading(url, fn, [heavy_drawing(0), False], "127.0.4.1")[1] for _ in range(3))
-    print(f"15.4 a 2048x2048 drawing of 10,000 points spread across it: round trip {heavy * 1000:.0f} ms (a 7: "
+    print(f"heavy_drawings: a 2048x2048 drawing of 10,000 points spread across it: round trip {heavy * 1000:.0f} ms (a 7: "
           f"{seven * 1000:.0f} ms; fastest of 3 each)")
     heaviest = heaviest_accepted(0)
     accepted = min(reading(url, fn, [heaviest, False], "127.0.4.1")[1] for _ in range(3))
-    print(f"15.4 the heaviest drawing within every limit (10,000 points, rows of ink just under the bound, as JSON "
+    print(f"heavy_drawings: the heaviest drawing within every limit (10,000 points, rows of ink just under the bound, as JSON "
           f"text): round trip {accepted * 1000:.0f} ms")
     calls = [lambda i=i: reading(url, fn, [heaviest, False], f"127.0.4.{1 + i}") for i in range(16)]
     calls.append(lambda: (time.sleep(0.2), reading(url, fn, [SEVEN, False], HONEST))[1])
     results = at_once(calls)
-    print(f"15.4 16 of them at once (from 16 addresses): {sum(ok for ok, _ in results[:-1])} answered, the last after "
+    print(f"heavy_drawings: 16 of them at once (from 16 addresses): {sum(ok for ok, _ in results[:-1])} answered, the last after "
           f"{max(t for _, t in results[:-1]):.1f}s; an honest pen-up (a 7) 0.2 s later: {results[-1][1] * 1000:.0f} ms")
     for many in (16, 32):  # each from an address of its own: the work per request, not the per-address limits
         calls = [lambda i=i: reading(url, fn, [heavy_drawing(i), False], f"127.0.4.{1 + i}") for i in range(many)]
         calls.append(lambda: (time.sleep(0.2), reading(url, fn, [SEVEN, False], HONEST))[1])
         results = at_once(calls)
-        print(f"15.4 {many} of them at once (from {many} addresses): {sum(ok for ok, _ in results[:-1])} answered, "
+        print(f"heavy_drawings: {many} of them at once (from {many} addresses): {sum(ok for ok, _ in results[:-1])} answered, "
               f"the last after {max(t for _, t in results[:-1]):.1f}s; an honest pen-up (a 7) 0.2 s later: "
               f"{results[-1][1] * 1000:.0f} ms")
     path = folder / "big.png"
@@ -544,12 +524,12 @@ def row15_4(url: str, process, folder: Path) -> None:
     results = at_once([lambda i=i: image_reading(f"127.0.5.{1 + i}") for i in range(16)])
     stop.set()
     watcher.join()
-    print(f"15.4 a {path.stat().st_size / 1024:.0f} KB RGB PNG of 24.9 megapixels: {'read' if ok else 'not read'} in "
+    print(f"heavy_drawings: a {path.stat().st_size / 1024:.0f} KB RGB PNG of 24.9 megapixels: {'read' if ok else 'not read'} in "
           f"{one:.2f}s; 16 at once: {sum(ok for ok, _ in results)} read, all in {time.perf_counter() - started:.1f}s, "
           f"RSS {rss_before:.0f} -> peak {peak[0]:.0f} MB")
 
 
-def row15_5(url: str, process, image: str) -> None:
+def busy_page(url: str, process, image: str) -> None:
     deps = dependencies(url)
     strokes = json.dumps(SEVEN)
     before = [("/gradio_api/run/predict", [0], "load_example"), ("/gradio_api/queue/join", [None, False], "read_example"),
@@ -566,7 +546,7 @@ def row15_5(url: str, process, image: str) -> None:
     page = next((events for events in (now, before) if all(index_of(deps, name) is not None for _, _, name in events)),
                 None)
     if page is None:
-        print("15.5 skipped: this app's page has other events")
+        print("busy_page: skipped: this app's page has other events")
         return
     with ThreadPoolExecutor(6) as pool:
         others = [pool.submit(other_user_reads, url, 30, image) for _ in range(6)]
@@ -583,11 +563,11 @@ def row15_5(url: str, process, image: str) -> None:
             rounds += 1
             time.sleep(0.5)
         answered = sum(f.result()[0] for f in others)
-    print(f"15.5 a page's {len(page)} events, 30 ms apart, {rounds} times in 30 s, while 6 people use the image API "
+    print(f"busy_page: a page's {len(page)} events, 30 ms apart, {rounds} times in 30 s, while 6 people use the image API "
           f"({answered} readings): HTTP {tally(codes)}")
 
 
-def row15_6(url: str, process) -> None:
+def dropped_streams(url: str, process) -> None:
     fn, session, source = index_of(dependencies(url), "predict_strokes"), "drops-its-stream", "127.0.0.18"
     codes = []
     for _ in range(12):
@@ -598,11 +578,11 @@ def row15_6(url: str, process) -> None:
         time.sleep(0.1)
     time.sleep(1)
     ok, took = reading(url, fn, [ONE, False], source, session=session)
-    print(f"15.6 a session whose result stream dropped 12 times: joins HTTP {tally(codes)}; then a reading "
+    print(f"dropped_streams: a session whose result stream dropped 12 times: joins HTTP {tally(codes)}; then a reading "
           f"{'answered' if ok else 'refused'} ({took:.2f}s)")
 
 
-def row15_8(url: str, process) -> None:
+def log_floods(url: str, process) -> None:
     fn = index_of(dependencies(url), "predict_strokes")
     lines, size = log_size(process)
     started = time.perf_counter()
@@ -614,7 +594,7 @@ def row15_8(url: str, process) -> None:
             except httpx.HTTPError as error:
                 codes.append(type(error).__name__)
     after_lines, after_size = log_size(process)
-    print(f"15.8 1,000 result streams for unknown sessions: {tally(codes)} in {time.perf_counter() - started:.1f}s; "
+    print(f"log_floods: 1,000 result streams for unknown sessions: {tally(codes)} in {time.perf_counter() - started:.1f}s; "
           f"log +{after_lines - lines:,} lines, +{(after_size - size) / 1e6:.2f} MB")
     lines, size = after_lines, after_size
     def bad_drawing(index: int) -> bool:
@@ -625,15 +605,15 @@ def row15_8(url: str, process) -> None:
     with ThreadPoolExecutor(4) as pool:
         answered = sum(pool.map(bad_drawing, range(300)))
     after_lines, after_size = log_size(process)
-    print(f"15.8 300 bad drawings (each a readable error for its sender, {answered} of 300): log "
+    print(f"log_floods: 300 bad drawings (each a readable error for its sender, {answered} of 300): log "
           f"+{after_lines - lines:,} lines, +{(after_size - size) / 1e3:.0f} KB")
     lines = after_lines
     response = httpx.post(f"{url}gradio_api/run/predict", json={"data": ["garbage", 1], "fn_index": 0}, timeout=30)
-    print(f"15.8 /run/predict with fn_index 0 and garbage: HTTP {response.status_code}; log "
+    print(f"log_floods: /run/predict with fn_index 0 and garbage: HTTP {response.status_code}; log "
           f"+{log_size(process)[0] - lines} lines")
 
 
-def row15_9(app_dir: Path) -> None:
+def sessions_memory(app_dir: Path) -> None:
     with start_server(app_dir=app_dir) as (url, process, _):
         memory_and_connections(url, process)
 
@@ -649,14 +629,14 @@ def memory_and_connections(url: str, process) -> None:
                           range(1000)))
             time.sleep(2)
             counts.append(rss_mb(process.pid))
-    print(f"15.9 sessions of one reading each (the page's JSON text): RSS {start:.0f} -> {counts[0]:.0f} MB after "
+    print(f"sessions_memory: sessions of one reading each (the page's JSON text): RSS {start:.0f} -> {counts[0]:.0f} MB after "
           f"1,000 ({(counts[0] - start) * 1024 / 1000:.0f} KB each) -> {counts[1]:.0f} MB after 2,000")
     with ThreadPoolExecutor(4) as pool:
         start = rss_mb(process.pid)
         done = sum(ok for ok, _ in pool.map(lambda i: reading(url, fn, [heavy_drawing(i), False], f"127.0.3.{1 + i}"),
                                             range(100)))
         time.sleep(2)
-    print(f"15.9 100 sessions each with a 10,000-point drawing sent as a JSON object ({done} read): RSS "
+    print(f"sessions_memory: 100 sessions each with a 10,000-point drawing sent as a JSON object ({done} read): RSS "
           f"{start:.0f} -> {rss_mb(process.pid):.0f} MB ({(rss_mb(process.pid) - start) * 1024 / 100:.0f} KB each)")
     kinds = {"idle": b"", "header-only": b"POST /gradio_api/queue/join HTTP/1.1\r\nHost: x\r\nContent-Ty",
              "half-sent": request_bytes("POST", "/gradio_api/queue/join", Content_Length="1000") + b'{"data": ['}
@@ -670,18 +650,7 @@ def memory_and_connections(url: str, process) -> None:
     opened = rss_mb(process.pid)
     time.sleep(35)
 
-    def still_open(sock: socket.socket) -> bool:
-        sock.setblocking(False)
-        try:
-            while sock.recv(65536):
-                pass
-            return False
-        except BlockingIOError:
-            return True
-        except OSError:
-            return False
-
-    print(f"15.9 800 idle, 800 header-only and 800 half-sent connections: RSS {start:.0f} -> {opened:.0f} MB, another "
+    print(f"sessions_memory: 800 idle, 800 header-only and 800 half-sent connections: RSS {start:.0f} -> {opened:.0f} MB, another "
           f"user's slowest /config {slowest * 1000:.0f} ms; open 35 s later: " +
           ", ".join(f"{kind} {sum(map(still_open, socks))}" for kind, socks in sockets.items()))
     for socks in sockets.values():
@@ -695,7 +664,317 @@ def timed(call) -> float:
     return time.perf_counter() - started
 
 
-ROWS = ["1", "3", "2", "5", "6", "7", "15.1", "15.2", "15.3", "15.4", "15.5", "15.6", "15.7", "15.8", "15.9"]
+# ---------------------------------------------------------------------------------------------
+# Issue 18, "A public Space, round three": routes the page never uses, connections nobody counts.
+
+
+def pen_ups(url: str, fn: int, count: int, source: str = HONEST, every: float = 0.2) -> list[float]:
+    """An honest person's pen-ups (a 7, join and read) one after another -> the seconds each took (answered ones)."""
+    times = []
+    for _ in range(count):
+        ok, took = reading(url, fn, [json.dumps(SEVEN), False], source)
+        if ok:
+            times.append(took)
+        time.sleep(max(0.0, every - took))
+    return times
+
+
+def median_ms(times: list[float]) -> str:
+    return f"{np.median(times) * 1000:.0f} ms ({len(times)} answered)" if times else "none answered"
+
+
+def deep_links(url: str, process) -> None:
+    """For 6 s from one address, within the event limits: a reading for a fresh session (its state differs from
+    the last), then GET /gradio_api/deep_link for it: what the cache keeps."""
+    fn = index_of(dependencies(url), "predict_strokes")
+    folder = process.cache / "deep_links"
+    codes, sent, end, seq = [], 0, time.time() + 6, 0
+    while time.time() < end:
+        session, seq = uuid.uuid4().hex, seq + 1
+        reading(url, fn, [json.dumps({**SEVEN, "seq": seq}), False], ATTACKER, session=session)
+        request = request_bytes("GET", f"/gradio_api/deep_link?session_hash={session}")
+        sent += len(request)
+        codes.append(send_raw(url, request, source=ATTACKER)[0])
+    files = [f for f in folder.rglob("*") if f.is_file()] if folder.exists() else []
+    print(f"deep_links: {len(codes)} readings of fresh sessions, each then GET /gradio_api/deep_link, in 6 s from one "
+          f"address ({sent / 1024:.0f} KB of deep-link requests): HTTP {tally(codes)}; the cache's deep_links/: "
+          f"{len(files)} files, +{sum(f.stat().st_size for f in files) / 1e6:.0f} MB")
+
+
+def recording(url: str, process) -> None:
+    """POST /gradio_api/process_recording, a 59 KB "clip" and three zoom effects, as the issue sent it."""
+    import shutil
+
+    clip = np.random.default_rng(3).bytes(59 * 1024)
+    effects = json.dumps([{"start_frame": 0, "duration": 5, "zoom_level": 2}] * 3)
+    body = (b'--xx\r\nContent-Disposition: form-data; name="video"; filename="clip.mp4"\r\n'
+            b"Content-Type: video/mp4\r\n\r\n" + clip + b'\r\n--xx\r\nContent-Disposition: form-data; '
+            b'name="zoom_effects"\r\n\r\n' + effects.encode() + b"\r\n--xx--\r\n")
+    lines, _ = log_size(process)
+    started = time.perf_counter()
+    status, answer = send_raw(url, request_bytes("POST", "/gradio_api/process_recording", body,
+                                                 "multipart/form-data; boundary=xx", Content_Length=str(len(body))),
+                              source=ATTACKER)
+    print(f"recording: POST /gradio_api/process_recording (59 KB, 3 zoom effects): HTTP {status} in "
+          f"{(time.perf_counter() - started) * 1000:.0f} ms {answer[:60]!r}; log +{log_size(process)[0] - lines} "
+          f"lines (ffmpeg {'is' if shutil.which('ffmpeg') else 'is not'} installed here; on a Space it is, and the "
+          "issue measured 9.4 s for one effect, 24.5 s for three)")
+
+
+def held_heartbeats(app_dir: Path) -> None:
+    """1,100 held heartbeats from one address against a server held to 1,024 descriptors, as on a small host:
+    an honest request, and the log over 21 s."""
+    with tempfile.TemporaryDirectory() as cache, start_server(app_dir=app_dir, descriptors=1024,
+                                                              env={"GRADIO_TEMP_DIR": cache}) as (url, process, _):
+        lines, size = log_size(process)
+        started, socks, answers = time.perf_counter(), [], Counter()
+        for _ in range(1100):
+            try:
+                sock = socket.create_connection(("127.0.0.1", port_of(url)), source_address=(ATTACKER, 0), timeout=1)
+                sock.sendall(f"GET /gradio_api/heartbeat/{uuid.uuid4().hex} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+                socks.append(sock)
+            except OSError as error:  # the server accepts nothing more: its backlog is full
+                answers[f"connect {type(error).__name__}"] += 1
+        opened = time.perf_counter() - started
+        waiting, deadline = selectors.DefaultSelector(), time.time() + 3  # epoll: descriptors past 1,024
+        for sock in socks:
+            waiting.register(sock, selectors.EVENT_READ)
+        while waiting.get_map() and time.time() < deadline:
+            for key, _ in waiting.select(max(0.0, deadline - time.time())):
+                waiting.unregister(key.fileobj)
+                try:
+                    head = key.fileobj.recv(12)
+                    answers[head.decode() if head else "closed"] += 1
+                except OSError as error:
+                    answers[type(error).__name__] += 1
+        answers["no answer in 3 s"] += len(waiting.get_map())
+        waiting.close()
+        try:
+            honest = f"{timed(lambda: httpx.get(f'{url}config', timeout=10)) * 1000:.0f} ms"
+        except httpx.HTTPError as error:
+            honest = type(error).__name__
+        time.sleep(21)
+        after_lines, after_size = log_size(process)
+        print(f"held_heartbeats: 1,100 heartbeats from one address in {opened:.1f} s, server at 1,024 descriptors: "
+              f"{dict(answers)}; an honest /config from another address: {honest}; log over 21 s "
+              f"+{after_lines - lines:,} lines, +{(after_size - size) / 1e6:.1f} MB")
+        for sock in socks:
+            sock.close()
+
+
+def session_floods(url: str, process) -> None:
+    """An honest session with a digit; 1,100 POST /component_server for fresh sessions from one address, then 120
+    sessions made by readings from that address: does the honest session's GIF and compare still work?"""
+    deps = dependencies(url)
+    fn, gif_fn, compare = (index_of(deps, name) for name in ("predict_strokes", "export_gif", "compare_changed"))
+    honest = "honest-" + uuid.uuid4().hex
+    reading(url, fn, [json.dumps(SEVEN), False], HONEST, session=honest)
+
+    def output(fn_index: int, data: list) -> dict:
+        if join(url, fn_index, data, honest, HONEST)[0] != 200:
+            return {}
+        with httpx.Client(transport=httpx.HTTPTransport(local_address=HONEST), timeout=60) as http:
+            with http.stream("GET", f"{url}gradio_api/queue/data", params={"session_hash": honest}) as stream:
+                for line in stream.iter_lines():
+                    if '"process_completed"' in line:
+                        return json.loads(line.removeprefix("data: ")).get("output") or {}
+        return {}
+
+    def honest_state() -> str:
+        gif = output(gif_fn, [None])
+        answer = (output(compare, [None, True]).get("data") or [None])[0]
+        return (f"the honest session's GIF: {'made' if gif.get('data') else repr(gif.get('error'))}, compare: "
+                f"{'reads ' + answer['digit'] + ' beside the tutorial' if answer else 'nothing to compare'}")
+
+    def component_server(index: int) -> int | str:
+        body = json.dumps({"session_hash": f"flood-{index}-{uuid.uuid4().hex}", "component_id": 1, "fn_name": "x",
+                           "data": None}).encode()
+        return send_raw(url, request_bytes("POST", "/gradio_api/component_server", body,
+                                           Content_Length=str(len(body))), source=ATTACKER)[0]
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(32) as pool:  # refusals for the address's rate are held a second: 32 at a time
+        codes = list(pool.map(component_server, range(1100)))
+    print(f"session_floods: 1,100 POST /component_server, fresh sessions, one address (32 at a time), in "
+          f"{time.perf_counter() - started:.1f} s: HTTP {tally(codes)}; {honest_state()}")
+
+    def one(index: int) -> bool:
+        session = f"made-{index}-{uuid.uuid4().hex}"
+        while (status := join(url, fn, [json.dumps(SEVEN), False], session, ATTACKER)[0]) == 429:
+            time.sleep(0.1)
+        return status == 200 and read_results(url, session, ATTACKER) == [True]
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(4) as pool:
+        made = sum(pool.map(one, range(120)))
+    print(f"session_floods: then 120 sessions made by readings from that address ({made} read, "
+          f"{time.perf_counter() - started:.1f} s): {honest_state()}")
+
+
+def forwarded_loopback(app_dir: Path) -> None:
+    """On a Space ($SPACE_ID set): 120 joins at once from the proxy's side with X-Forwarded-For: 127.0.0.1."""
+    with tempfile.TemporaryDirectory() as cache, start_server(app_dir=app_dir, env={
+            "SPACE_ID": "bench/hostile", "GRADIO_TEMP_DIR": cache}) as (url, process, _):
+        fn = index_of(dependencies(url), "predict_strokes")
+        codes = at_once([lambda: send_raw(url, request_bytes(
+            "POST", "/gradio_api/queue/join", body := join_json(fn, [SEVEN, False]), Content_Length=str(len(body)),
+            X_Forwarded_For="127.0.0.1"))[0] for _ in range(120)])
+        print(f"forwarded_loopback: $SPACE_ID set, 120 joins at once from the proxy's side, X-Forwarded-For: "
+              f"127.0.0.1: HTTP {tally(codes)}")
+
+
+def noisy_picture(folder: Path, format: str, pixels: int, **options) -> Path:
+    side = int(pixels ** 0.5)
+    noise = np.random.default_rng(4).integers(0, 256, (side, side, 3), dtype=np.uint8)
+    path = folder / f"noise-{format}-{pixels}.{format.lower()}"
+    from PIL import Image
+
+    Image.fromarray(noise).save(path, format=format, **options)
+    return path
+
+
+def costly_formats(url: str, process, folder: Path) -> None:
+    """A 3 MP noisy JPEG 2000, one and 16 in flight beside an honest person's pen-ups; then the worst of each
+    accepted format at its cap, decoded here (this checkout's server/uploads.py) and read through the API."""
+    deps = dependencies(url)
+    fn, image_fn = index_of(deps, "predict_strokes"), index_of(deps, "predict_image")
+    jp2 = noisy_picture(folder, "JPEG2000", 3_000_000, quality_mode="rates", quality_layers=[10])
+
+    def image_reading(path: Path, source: str) -> tuple[bool, float, str]:
+        started = time.perf_counter()
+        with httpx.Client(transport=httpx.HTTPTransport(local_address=source), timeout=120) as http:
+            uploaded = http.post(f"{url}gradio_api/upload", files=[("files", (path.name, path.read_bytes()))])
+            if uploaded.status_code != 200:
+                return False, time.perf_counter() - started, f"upload {uploaded.status_code}"
+            data = {"path": uploaded.json()[0], "meta": {"_type": "gradio.FileData"}, "orig_name": path.name}
+            session = uuid.uuid4().hex
+            status, _ = join(url, image_fn, [data, False], session, source)
+            if status != 200:
+                return False, time.perf_counter() - started, f"join {status}"
+            with http.stream("GET", f"{url}gradio_api/queue/data", params={"session_hash": session}) as stream:
+                for line in stream.iter_lines():
+                    if '"process_completed"' in line:
+                        message = json.loads(line.removeprefix("data: "))
+                        error = (message.get("output") or {}).get("error")
+                        return message["success"], time.perf_counter() - started, (error or "read")[:80]
+        return False, time.perf_counter() - started, "no result"
+
+    reading(url, fn, [json.dumps(SEVEN), False], HONEST)
+    alone = pen_ups(url, fn, 10)
+    ok, took, said = image_reading(jp2, ATTACKER)
+    print(f"costly_formats: a {jp2.stat().st_size / 1024:.0f} KB noisy JPEG 2000 of 3 MP through /predict_image: "
+          f"{took * 1000:.0f} ms round trip, {said!r}")
+    for label, sources in (("one address", [ATTACKER] * 16), ("16 addresses", [f"127.0.6.{1 + i}" for i in range(16)])):
+        with ThreadPoolExecutor(17) as pool:
+            attack = [pool.submit(image_reading, jp2, source) for source in sources]
+            time.sleep(0.3)
+            during = pen_ups(url, fn, 10)
+            results = [a.result() for a in attack]
+        print(f"costly_formats: 16 of them in flight from {label}: {tally(said for _, _, said in results)}; an "
+              f"honest pen-up's median {median_ms(alone)} alone -> {median_ms(during)} during")
+    from server.uploads import FULL_DECODE_PIXELS, open_upload
+
+    worst = [("PNG", FULL_DECODE_PIXELS["PNG"], {}), ("GIF", FULL_DECODE_PIXELS["GIF"], {}),
+             ("BMP", FULL_DECODE_PIXELS["BMP"], {}), ("WEBP", FULL_DECODE_PIXELS["WEBP"], {"quality": 100}),
+             ("JPEG", FULL_DECODE_PIXELS["JPEG"], {"progressive": True, "quality": 95}),
+             ("JPEG", 25_000_000, {"quality": 40})]
+    said_formats: list[str] = []
+    for format, pixels, options in worst:
+        said_formats.append(format)
+        path = noisy_picture(folder, format, pixels, **options)
+        decode = min(timed(lambda: open_upload(str(path))) for _ in range(3))
+        with ThreadPoolExecutor(17) as pool:  # 16 fresh addresses each time: within their upload bytes a minute
+            attack = [pool.submit(image_reading, path, f"127.0.{7 + len(said_formats)}.{1 + i}") for i in range(16)]
+            time.sleep(0.3)
+            during = pen_ups(url, fn, 10)
+            results = [a.result() for a in attack]
+        kind = f"{'progressive ' if options.get('progressive') else ''}{format}"
+        print(f"costly_formats: noise as {kind} at {pixels / 1e6:g} MP ({path.stat().st_size / 1e6:.1f} MB): decoded "
+              f"here in {decode * 1000:.0f} ms (best of 3); 16 in flight from 16 addresses: "
+              f"{tally(said for _, _, said in results)}; an honest pen-up's median {median_ms(during)}")
+
+
+def gets_and_uploads(url: str, process) -> None:
+    """Four connections from one address on a GET route for 10 s (one the page never uses, then one it does)
+    beside an honest person's pen-ups; then 20 uploads of 2 MB at once from one address."""
+    fn = index_of(dependencies(url), "predict_strokes")
+    reading(url, fn, [json.dumps(SEVEN), False], HONEST)
+    alone = pen_ups(url, fn, 15)
+    for path in ("gradio_api/queue/status", "theme.css"):
+        stop, codes = threading.Event(), Counter()
+
+        def hammer() -> None:
+            with httpx.Client(transport=httpx.HTTPTransport(local_address=ATTACKER), timeout=30) as http:
+                while not stop.is_set():
+                    try:
+                        codes[http.get(f"{url}{path}").status_code] += 1
+                    except httpx.HTTPError as error:
+                        codes[type(error).__name__] += 1
+
+        threads = [threading.Thread(target=hammer) for _ in range(4)]
+        cpu_before, started = cpu_seconds(process.pid), time.perf_counter()
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        during = pen_ups(url, fn, 15)
+        stop.set()
+        for thread in threads:
+            thread.join()
+        cpu, seconds = cpu_seconds(process.pid) - cpu_before, time.perf_counter() - started
+        print(f"gets_and_uploads: 4 connections on GET /{path} from one address for {seconds:.0f} s "
+              f"({sum(codes.values()):,} requests: {tally(codes.elements())}): the server's CPU {cpu:.1f} s "
+              f"(the pen-ups' included); an honest pen-up's median {median_ms(alone)} alone -> {median_ms(during)}")
+    blob = np.random.default_rng(5).bytes(2 * 2**20)
+
+    def upload(index: int) -> int | str:
+        with httpx.Client(transport=httpx.HTTPTransport(local_address=ATTACKER), timeout=60) as http:
+            try:
+                return http.post(f"{url}gradio_api/upload", files=[("files", (f"{index}.png", blob))]).status_code
+            except httpx.HTTPError as error:
+                return type(error).__name__
+
+    started = time.perf_counter()
+    codes = at_once([lambda i=i: upload(i) for i in range(20)])
+    print(f"gets_and_uploads: 20 uploads of 2 MB at once from one address: HTTP {tally(codes)} in "
+          f"{time.perf_counter() - started:.1f} s ({codes.count(200) * 2} MB stored)")
+
+
+def bad_types(url: str, process) -> None:
+    """Wrongly typed API inputs: a bad file record to /predict_image, 5 layers to /predict, 10 of each."""
+    deps = dependencies(url)
+    cases = {"a bad file record to /predict_image": (index_of(deps, "predict_image"),
+                                                     [{"path": 5, "meta": {"_type": "gradio.FileData"}}, False]),
+             "5 layers to /predict": (index_of(deps, "predict"),
+                                      [{"background": None, "layers": [None] * 5, "composite": None}])}
+    for name, (fn, data) in cases.items():
+        lines, size = log_size(process)
+        said = Counter()
+        for _ in range(10):
+            session = uuid.uuid4().hex
+            status, _ = join(url, fn, data, session, ATTACKER)
+            with httpx.Client(transport=httpx.HTTPTransport(local_address=ATTACKER), timeout=30) as http:
+                with http.stream("GET", f"{url}gradio_api/queue/data", params={"session_hash": session}) as stream:
+                    for line in stream.iter_lines():
+                        if '"process_completed"' in line:
+                            said[str((json.loads(line.removeprefix("data: "))["output"] or {}).get("error"))[:90]] += 1
+                            break
+        after_lines, _ = log_size(process)
+        tracebacks = process.log.read_text().splitlines()[lines:].count("Traceback (most recent call last):")
+        print(f"bad_types: {name}, 10 times: the sender got {dict(said)}; log +{after_lines - lines} lines, "
+              f"{tracebacks} tracebacks")
+
+
+def newest_action_wins() -> None:
+    print("newest_action_wins: a behaviour of the page (gallery or upload, then drawing), measured in the browser "
+          "by tests/test_browser.py, not here")
+
+
+# Rows in the order they run; those marked "own" start a server of their own.
+ROWS = ["nulls_body", "play_at_once", "one_session_joins", "twenty_files", "monitoring_and_unknown_endpoint",
+        "chunked_bodies", "file_spellings", "queue_floods", "heavy_drawings", "busy_page", "dropped_streams",
+        "newest_action_wins", "log_floods", "sessions_memory",
+        "deep_links", "recording", "held_heartbeats", "session_floods", "forwarded_loopback", "costly_formats",
+        "gets_and_uploads", "bad_types"]
 
 
 def main() -> None:
@@ -703,30 +982,38 @@ def main() -> None:
     parser.add_argument("--app-dir", type=Path, default=ROOT, help="the checkout whose demo.py to run")
     parser.add_argument("--rows", nargs="*", default=ROWS, choices=ROWS, help="which rows (default: all)")
     args = parser.parse_args()
-    import tempfile
 
-    with tempfile.TemporaryDirectory() as folder, start_server(app_dir=args.app_dir) as (url, process, _):
+    with tempfile.TemporaryDirectory() as folder, start_server(app_dir=args.app_dir, env={
+            "GRADIO_TEMP_DIR": str(Path(folder) / "cache")}) as (url, process, _):
         folder = Path(folder)
+        process.cache = folder / "cache"
         image = str(folder / "digit.png")
         render_drawn(mnist(train=False).data[0].numpy(), 280, 210, 35, 35).save(image)
         print(f"{args.app_dir}: server at {url}, RSS {rss_mb(process.pid):.0f} MB")
         rows = {
-            "1": lambda: item1(url, process),
-            "3": lambda: item3(url, image),  # before item 2, whose 66 Plays would hold the old queue for minutes
-            "2": lambda: item2(url, image),
-            "5": lambda: item5(url, folder),
-            "6": lambda: item6_and_7(url, process),
-            "7": lambda: None,  # printed with 6
-            "15.1": lambda: row15_1(url, process),
-            "15.2": lambda: row15_2(url, process),
-            "15.3": lambda: row15_3(url, process),
-            "15.4": lambda: row15_4(url, process, folder),
-            "15.5": lambda: row15_5(url, process, image),
-            "15.6": lambda: row15_6(url, process),
-            "15.7": lambda: print("15.7 the newest action wins: a behaviour of the page (gallery or upload, then "
-                                  "drawing), measured in the browser by tests/test_browser.py, not here"),
-            "15.8": lambda: row15_8(url, process),
-            "15.9": lambda: row15_9(args.app_dir),
+            "nulls_body": lambda: nulls_body(url, process),
+            # before one_session_joins, whose 66 Plays would hold the old queue for minutes
+            "play_at_once": lambda: play_at_once(url, image),
+            "one_session_joins": lambda: one_session_joins(url, image),
+            "twenty_files": lambda: twenty_files(url, folder),
+            "monitoring_and_unknown_endpoint": lambda: monitoring_and_unknown_endpoint(url, process),
+            "chunked_bodies": lambda: chunked_bodies(url, process),
+            "file_spellings": lambda: file_spellings(url, process),
+            "queue_floods": lambda: queue_floods(url, process),
+            "heavy_drawings": lambda: heavy_drawings(url, process, folder),
+            "busy_page": lambda: busy_page(url, process, image),
+            "dropped_streams": lambda: dropped_streams(url, process),
+            "newest_action_wins": newest_action_wins,
+            "log_floods": lambda: log_floods(url, process),
+            "sessions_memory": lambda: sessions_memory(args.app_dir),  # own
+            "deep_links": lambda: deep_links(url, process),
+            "recording": lambda: recording(url, process),
+            "held_heartbeats": lambda: held_heartbeats(args.app_dir),  # own
+            "session_floods": lambda: session_floods(url, process),
+            "forwarded_loopback": lambda: forwarded_loopback(args.app_dir),  # own
+            "costly_formats": lambda: costly_formats(url, process, folder),
+            "gets_and_uploads": lambda: gets_and_uploads(url, process),
+            "bad_types": lambda: bad_types(url, process),
         }
         for row in ROWS:
             if row in args.rows:

@@ -13,7 +13,7 @@ numbered. Prints pen-up -> the server's reading p50/p95, errors and wrong answer
 simulated people share the machine's 2 cores with the server.
 images: USERS clients send real MNIST test digits drawn on a 280x280 canvas through the image API
 (/predict) and download the output pictures as a browser does; then the identical-input storm: 16 clients
-send the same digit 10 times each at once (before the fix in demo.cached_png, 18 of 160 failed).
+send the same digit 10 times each at once (before the fix in server.pictures.cached_png, 18 of 160 failed).
 soak: strokes from 4 clients, every one a different image; RSS and Gradio's cache on disk as they go.
 """
 

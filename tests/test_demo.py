@@ -372,7 +372,7 @@ def test_identical_requests_at_once_all_get_whole_pictures(app, clean_digit, tmp
 
     Gradio 6.31 writes an output picture to a path named by the hash of its bytes with a plain write, so an
     identical output truncated a file while it was being served: 18 of 160 requests failed this way before
-    demo.cached_png wrote the pictures atomically.
+    server.pictures.cached_png wrote the pictures atomically.
     """
     from gradio_client import Client
 

@@ -1,17 +1,19 @@
 """What the server writes to its log: one line per refused or failed request, within a budget, and a whole
 traceback only for an error nobody expected.
 
-    server_log.install()                 # demo.launch() calls it; python demo.py, the tests and Spaces alike
-    server_log.line("refused 429 ...")   # one line, if the budget allows (limits.py)
+    log.install()                 # demo.launch() calls it; python demo.py, the tests and Spaces alike
+    log.line("refused 429 ...")   # one line, if the budget allows (server/middleware.py)
 
 Gradio 6.31 prints a traceback for every error an event raises: 25-28 lines for a gr.Error, which is this
 app telling a person what was wrong with their input ("Could not read that drawing: ..."), and 37 for input
 a component cannot preprocess (garbage sent to the API); measured on 3296d02, 300 bad drawings wrote 18,516
 lines. install() gives gradio.queueing and gradio.routes, which print those through their module's
 `traceback`, a Policy instead: for an error that is the request's fault it writes one line (the person was
-told; the log needs only that it happened), and any other error goes out whole. It also bounds uvicorn's own
-one-line warnings ("Invalid HTTP request received.", one per malformed request) and drops python-multipart's
-(limits.py refuses a malformed form first, in a line that says why). Lines share one budget
+told; the log needs only that it happened), and any other error goes out whole. Every other logger goes
+through the same budgets: uvicorn's one-line warnings ("Invalid HTTP request received.", one per malformed
+request), asyncio's (its accept loop once logged 220,646 tracebacks in 21 s when descriptors ran out), and
+whatever reaches the root logger's handlers or Python's last-resort handler; python-multipart's warnings are
+dropped (server/bodies.py refuses a malformed form first, in a line that says why). Lines share one budget
 (LINES_PER_SECOND, LINE_BURST), tracebacks another; past a budget entries are counted, not written, and the
 next entry written says how many were left out, so a flood cannot fill the disk and a real bug still shows.
 Importing this module changes nothing; install() does, once per process.
@@ -23,7 +25,6 @@ import logging
 import sys
 import time
 import traceback
-from contextvars import ContextVar
 from typing import TextIO
 
 LINES_PER_SECOND, LINE_BURST = 2.0, 40  # a refusal flood of 160 a second writes about 2 lines a second
@@ -94,17 +95,6 @@ def client_fault(error: BaseException | None) -> str | None:
     return None
 
 
-# The faults of the request being handled, for limits.py (which answers them 400 instead of Gradio's 500).
-request_faults: ContextVar[list[str] | None] = ContextVar("request_faults", default=None)
-
-
-def watch_request() -> list[str]:
-    """Start collecting the faults logged while this request (this asyncio task's context) is handled."""
-    faults: list[str] = []
-    request_faults.set(faults)
-    return faults
-
-
 class Policy:
     """Stands in for the `traceback` module inside gradio.queueing and gradio.routes (see install())."""
 
@@ -116,9 +106,6 @@ class Policy:
                 (file or sys.stderr).write("".join(traceback.format_exc(limit=limit, chain=chain)).rstrip("\n")
                                            + tracebacks.note() + "\n")
             return
-        faults = request_faults.get()
-        if faults is not None:
-            faults.append(fault)
         first = str(getattr(error, "message", None) or error).strip().splitlines() or [""]
         line(f"{fault}: {first[0]}")
 
@@ -126,30 +113,47 @@ class Policy:
         return getattr(traceback, name)  # everything else as the real module does it
 
 
-class UvicornWarnings(logging.Filter):
-    """uvicorn.error's records through the budgets: its warnings are one line per malformed request."""
+class Budgeted(logging.Filter):
+    """A logger's or handler's records through the budgets: a record with a traceback takes a traceback's token,
+    any other a line's. A record is judged once, however many filters it passes (a logger's, then a handler's)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return (tracebacks if record.exc_info else lines).allows()
+        if not hasattr(record, "budgeted"):
+            record.budgeted = (tracebacks if record.exc_info else lines).allows()
+        return record.budgeted
 
 
-class MultipartWarnings(logging.Filter):
+class Dropped(logging.Filter):
     """python-multipart warns about each malformed form it parses ("Expected boundary character ..."); the only
-    parser that sees a malformed form is limits.FileCounter's, which refuses it with a line that says why."""
+    parser that sees a malformed form is server/bodies.FileCounter's, which refuses it with a line that says
+    why."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return False
 
 
+# Loggers whose records are budgeted where they are logged (uvicorn's have handlers of their own, made when the
+# server starts, so a filter on the logger is the one that stays); everything that propagates to the root
+# logger is budgeted at its handlers and at Python's last-resort handler (no handler configured: asyncio's, ...).
+BUDGETED_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "asyncio")
+
+
+def _add(filterer: logging.Filterer, kind: type[logging.Filter]) -> None:
+    if not any(isinstance(f, kind) for f in filterer.filters):
+        filterer.addFilter(kind())
+
+
 def install() -> None:
-    """Apply the policy to this process's Gradio and uvicorn (idempotent)."""
+    """Apply the policy to this process's Gradio, uvicorn and loggers (idempotent)."""
     import gradio.queueing
     import gradio.routes
 
     for module in (gradio.queueing, gradio.routes):
         if not isinstance(module.traceback, Policy):
             module.traceback = Policy()
-    for name, kind in (("uvicorn.error", UvicornWarnings), ("python_multipart.multipart", MultipartWarnings)):
-        log = logging.getLogger(name)
-        if not any(isinstance(f, kind) for f in log.filters):
-            log.addFilter(kind())
+    for name in BUDGETED_LOGGERS:
+        _add(logging.getLogger(name), Budgeted)
+    for handler in [*logging.getLogger().handlers, logging.lastResort]:
+        if handler is not None:
+            _add(handler, Budgeted)
+    _add(logging.getLogger("python_multipart.multipart"), Dropped)
