@@ -427,12 +427,13 @@ def read_sketch_v1(sketch: dict | None) -> dict:
 
 # ---------------------------------------------------------------------------------------------
 # Layout: Gradio's rows and columns around the page's parts (web/*.html); each part attaches itself to the
-# page's script (web/page.js) when it loads. The scripts, the model's weights (frontend.model_script: 264 KB)
-# and the page's constants come in the drawing surface's <head>: inline, nothing fetched from anywhere.
+# page's script (web/page.js) when it loads. The scripts, the model's weights (frontend.model_script: 264 KB),
+# the engine's text for its worker (frontend.worker_script) and the page's constants come in the drawing
+# surface's <head>: inline, nothing fetched from anywhere.
 
-SCRIPTS = "".join(f"<script>{text}</script>" for text in [
-    frontend.config_script(), frontend.model_script(model, sha256_of(DEFAULT_WEIGHTS)),
-    *(frontend.script(name) for name in (*frontend.SCRIPTS, "gradio.js"))])
+HEAD = "".join(f"<script>{text}</script>" for text in [
+    frontend.config_script(), frontend.model_script(model, sha256_of(DEFAULT_WEIGHTS)), frontend.worker_script(),
+    *(frontend.script(name) for name in (*frontend.ENGINE_SCRIPTS, *frontend.PAGE_SCRIPTS, "gradio.js"))])
 
 
 def attach(part: str, events: tuple[str, ...] = ()) -> str:
@@ -508,7 +509,7 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_
     digit_state = gr.State(None)  # what this session last read: {"parts", "canvas", "pick", "seq"}
     with gr.Row(equal_height=False, elem_id="main"):
         with gr.Column(scale=5, min_width=300):
-            sketchpad = described(gr.HTML(None, html_template=frontend.fragment("sketchpad"), head=SCRIPTS,
+            sketchpad = described(gr.HTML(None, html_template=frontend.fragment("sketchpad"), head=HEAD,
                                           js_on_load=attach("sketchpad", ("lift",)), apply_default_css=False, elem_id="sketchpad",
                                           padding=False), DRAWING_SCHEMA, "drawing")
             gallery = gr.HTML(None, html_template=frontend.gallery_html(), js_on_load=attach("gallery", ("select",)),

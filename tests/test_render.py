@@ -26,7 +26,7 @@ if not Path(CHROMIUM).exists():
 def render(browser):
     page = browser.new_page()
     page.set_content("<!doctype html><title>render</title>")
-    page.add_script_tag(content=(ROOT / "web" / "engine.js").read_text())  # render.js rounds with its roundHalfEven
+    page.add_script_tag(content=(ROOT / "web" / "preprocess.js").read_text())  # render.js rounds with its roundHalfEven
     page.add_script_tag(content=(ROOT / "web" / "render.js").read_text())
     yield page
     page.close()
@@ -93,5 +93,13 @@ def test_charts_put_each_row_s_number_where_it_belongs(render, readings, model):
     assert scale == 0.1  # the largest drop rounded up
     bars = re.findall(r'<rect x="0" y="([\d.]+)" width="([\d.]+)"[^>]*fill="([^"]+)"',
                       render.evaluate("i => BiLSTMRender.importanceSvg(i)", importance))
-    assert {int(float(y) // 10): (float(width), colour) for y, width, colour in bars} == {
+    assert {int(float(y) // 10): (float(width), colour) for y, width, colour in bars if float(width) > 0} == {
         3: (80.0, "#e65a00"), 9: (20.0, "#8a8a8a"), 20: (10.0, "#e65a00")}  # orange: lost; grey: blanking helps
+
+
+def test_the_curves_and_marks_are_views_colours(render):
+    from views import _VIRIDIS, MARK
+
+    colours = render.evaluate("() => [BiLSTMRender.BLUE, BiLSTMRender.ORANGE]")
+    as_rgb = [tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5)) for colour in colours]
+    assert as_rgb == [tuple(int(v) for v in _VIRIDIS[1]), MARK]  # top-down: viridis's blue; bottom-up and marks: orange
