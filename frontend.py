@@ -66,7 +66,7 @@ MIN_STEP = 2  # canvas pixels of pen travel between the points kept (a digit is 
 # model.py's preprocessing, model.py's network, readings.py), then the worker's message loop. The worker runs
 # their text (worker_source); the page loads them too, for a browser where no worker can start.
 ENGINE_SCRIPTS = ("kernel.js", "strokes.js", "preprocess.js", "lstm.js", "readings.js", "worker.js")
-PAGE_SCRIPTS = ("render.js", "canvas.js", "reader.js", "page.js")  # after the engine, in this order
+PAGE_SCRIPTS = ("render.js", "canvas.js", "reader.js", "pacer.js", "page.js")  # after the engine, in this order
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 
 

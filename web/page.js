@@ -17,12 +17,6 @@
   "use strict";
 
   const RETRY_MS = 6000, RETRIES = 2, STEP_MS = 350;  // STEP_MS: Play shows about three rows a second
-  // Painting a reading costs the main thread more than the script's own time: the browser then restyles, lays
-  // out, paints and commits what changed, in the same frame. That whole cost is measured after every paint, and
-  // the next reading is painted no sooner than so that readings take at most PAINT_SHARE of the main thread: the
-  // rest is the pen's (its events and its ink). On a desktop that is every frame; on a phone slowed 4x, about
-  // every second or third.
-  const PAINT_SHARE = 0.4;
   const parts = {};
   let page = null;
 
@@ -104,43 +98,42 @@
       paintSoon();
     }
 
-    // The whole cost of a paint: from its start to the first task after its frame (a message posted from the paint
-    // runs once the browser has finished the frame's style, layout, paint and commit).
-    let paintedAt = -Infinity, paintCost = 0;
-    const afterFrame = new MessageChannel();
-    afterFrame.port1.onmessage = (event) => { paintCost = performance.now() - event.data; };
+    const pacer = BiLSTMPacer.create();  // which frames may paint a reading: those that keep their time
 
     function paintSoon() {
       if (frame === null) frame = requestAnimationFrame(paintNow);
     }
 
-    function paintNow() {  // the newest answer, with the newest row views of the same action
-      frame = null;
-      if (!latest) return;
-      const started = performance.now();
-      if (started - paintedAt < paintCost / PAINT_SHARE) { frame = requestAnimationFrame(paintNow); return; }
-      const {id, answer, message} = latest;
+    function unpainted() {  // the newest answer with the newest row views of its action, if not on the page yet
+      if (!latest) return null;
       let reading = latest.reading;
-      if (reading && views && views.seq === latest.seq && views.id <= id) {
+      if (reading && views && views.seq === latest.seq && views.id <= latest.id) {
         const {top_down, bottom_up, states, importance} = views;
         reading = {...reading, top_down, bottom_up, states, importance};
       }
       const viewsId = reading && reading.top_down ? views.id : null;
-      const newAnswer = shown.answerId !== id, newViews = viewsId !== null && shown.viewsId !== viewsId;
-      if (!newAnswer && !newViews) return;
-      paintedAt = started;
-      afterFrame.port2.postMessage(started);
-      show(answer, reading, {local: pad.penDown(), message, from: "engine"});
-      shown.answerId = id;
-      shown.viewsId = viewsId;
-      const done = performance.now(), asking = asked.get(id) || {};
+      const newAnswer = shown.answerId !== latest.id, newViews = viewsId !== null && shown.viewsId !== viewsId;
+      return newAnswer || newViews ? {...latest, reading, viewsId, newAnswer, newViews} : null;
+    }
+
+    function paintNow(now) {
+      frame = null;
+      const may = pacer.frame(now), next = unpainted();  // every frame is timed while the pen is down or a reading waits
+      if (pad.penDown() || (next && !may)) frame = requestAnimationFrame(paintNow);
+      if (!next || !may) return;
+      const started = performance.now();
+      pacer.painted();
+      show(next.answer, next.reading, {local: pad.penDown(), message: next.message, from: "engine"});
+      shown.answerId = next.id;
+      shown.viewsId = next.viewsId;
+      const done = performance.now(), asking = asked.get(next.id) || {};
       stats.frames.push(done - started);
-      if (newAnswer) {
+      if (next.newAnswer) {
         stats.local += 1;
         if (asking.pen) stats.behind.push(done - asking.stamp);
       }
-      if (newViews) stats.views += 1;
-      stats.painted.push({at: done, id, views: viewsId, stamp: asking.stamp, cost: paintCost});
+      if (next.newViews) stats.views += 1;
+      stats.painted.push({at: done, id: next.id, views: next.viewsId, stamp: asking.stamp, skipping: pacer.skipping()});
       for (const list of [stats.frames, stats.behind, stats.painted]) if (list.length > 600) list.shift();
     }
 

@@ -15,8 +15,9 @@
 // handed over rather than copied (thousands of small lists cost the page's main thread time to receive);
 // web/reader.js gives them back their rows.
 //
-// ms: the time the worker spent. stretch (default 1; bench/phone.py only): the worker's time multiplied, by
-// waiting, to emulate a slower phone CPU (DevTools' CPU throttling slows a page's main thread, not its workers).
+// ms: the time the worker spent. stretch (default 1; bench/phone.py only): each reply waits until the worker's
+// time times stretch has passed, to emulate a slower phone CPU (DevTools' CPU throttling slows a page's main
+// thread, not its workers as much).
 (function (global) {
   "use strict";
 
@@ -40,12 +41,13 @@
   function handler(post) {
     let engine = null, stretch = 1, last = {id: null, digit: null};  // last: the walked digit of the last answer
 
+    // Each reply leaves after the work's time times `stretch`: an emulated slower CPU (bench/phone.py) that waits
+    // without spinning, as a phone's worker does its work on a core of its own.
     function timed(work) {
-      const started = performance.now(), result = work();
-      const spent = performance.now() - started;
-      while (performance.now() - started < spent * stretch) { /* emulated slower CPU (bench only) */ }
-      return {result, ms: performance.now() - started};
+      const started = performance.now(), result = work(), spent = performance.now() - started;
+      return {result, ms: spent * stretch, delay: spent * (stretch - 1)};
     }
+    const reply = (delay, message, transfer) => (delay > 0 ? setTimeout(() => post(message, transfer), delay) : post(message, transfer));
 
     return function handle(request) {
       try {
@@ -55,19 +57,20 @@
           post({kind: "ready", kernel: engine.kernel});
         } else if (request.kind === "answer") {
           const drawing = request.drawing && request.drawing.points ? unpackDrawing(request.drawing) : request.drawing;
-          const {result, ms} = timed(() => (drawing ? engine.answerDrawing(drawing, request.pick)
+          const {result, ms, delay} = timed(() => (drawing ? engine.answerDrawing(drawing, request.pick)
             : engine.answerPicture(request.picture.pixels, request.picture.width, request.picture.height,
                                    request.picture.channels, request.pick)));
           last = {id: request.id, digit: result ? result.digit : null};
           const reading = result ? {...result.reading, model_input: packed(result.reading.model_input)} : null;
-          post({kind: "answer", id: request.id, answer: result ? result.answer : null, reading, ms},
-               reading ? [reading.model_input.packed.buffer] : []);
+          reply(delay, {kind: "answer", id: request.id, answer: result ? result.answer : null, reading, ms},
+                reading ? [reading.model_input.packed.buffer] : []);
         } else if (request.kind === "views") {
           const digit = last.id === request.id ? last.digit : null;
-          const {result, ms} = timed(() => (digit ? engine.rowViews(digit) : null));
+          const {result, ms, delay} = timed(() => (digit ? engine.rowViews(digit) : null));
           const views = result ? {...result, top_down: packed(result.top_down), bottom_up: packed(result.bottom_up),
                                   states: packed(result.states)} : null;
-          post({kind: "views", id: request.id, views, ms}, views ? ["top_down", "bottom_up", "states"].map((key) => views[key].packed.buffer) : []);
+          reply(delay, {kind: "views", id: request.id, views, ms},
+                views ? ["top_down", "bottom_up", "states"].map((key) => views[key].packed.buffer) : []);
         }
       } catch (error) {
         post({kind: "error", id: request.id, message: error.message});
