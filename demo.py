@@ -7,8 +7,8 @@
 Importing this module builds `demo` and loads the model, and changes nothing process-wide and launches
 nothing (tests and Hugging Face Spaces use it that way); launch() applies the process settings and starts
 the server. This file is the wiring: layout, handlers, launch. The page itself is in web/ (frontend.py hands
-it over): while the pen moves, the browser reads the drawing itself (web/engine.js, the same numbers as
-readings.py, tested in tests/test_engine.py) and sends nothing; when the pen lifts, the page sends the
+it over): while the pen moves, the browser reads the drawing itself (the engine in web/, in a Web Worker: the
+same numbers as readings.py, tested in tests/test_engine.py) and sends nothing; when the pen lifts, the page sends the
 drawing once and this server reads it again: its reading is the page's final answer, and the one behind the
 APIs, the compare toggle and the GIF.
 """

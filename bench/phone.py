@@ -4,6 +4,7 @@ pace (60 touch moves sent a second, 1.5 s); and the same on a desktop (1280x900,
 
     python -m bench.phone                       # both pages, x1 and x4, phone and desktop (needs /usr/bin/chromium)
     python -m bench.phone --rounds 4 --pages static --rates 4 --no-desktop
+    python -m bench.phone --pages static --site OLD   # another version's static build (python build_static.py OLD)
 
 Printed for each: pointer moves the page took a second (Chromium takes the next move only once the page has taken
 this one: a busy main thread takes fewer), long tasks (over 50 ms, PerformanceObserver "longtask") during the stroke
@@ -57,10 +58,13 @@ class Quiet(SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def static_site():
-    """The static build in a temporary folder, served as `python -m http.server` serves it -> its URL."""
-    with tempfile.TemporaryDirectory() as folder:
-        build_static.build(Path(folder))
+def static_site(built: Path | None = None):
+    """The static build (in a temporary folder, or one built before), served as `python -m http.server` serves
+    it -> its URL."""
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = str(built or temporary)
+        if built is None:
+            build_static.build(Path(folder))
         server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=folder))
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
@@ -142,35 +146,47 @@ def one_stroke(page, finger: Finger, gradio: bool, posts: list) -> dict:
     page.evaluate("() => document.querySelector('#clear').click()")
     page.wait_for_timeout(400)
     path = circle(int(MOVES_PER_SECOND * STROKE_SECONDS) + 1)
-    start, posts_before = page.evaluate("() => performance.now()"), len(posts)
+    start, local, posts_before = *page.evaluate("() => [performance.now(), bilstm.stats.local]"), len(posts)
     finger.down(*path[0])
     began = time.perf_counter()
     for index, (x, y) in enumerate(path[1:], start=1):
         finger.move(x, y)
         time.sleep(max(0.0, began + index / MOVES_PER_SECOND - time.perf_counter()))
     sending = time.perf_counter() - began
-    # the finger rests: wait for its last point's answer and row views on screen
-    page.wait_for_function("""() => { const p = bilstm.stats.painted.at(-1);
-        return p && p.stamp === bilstm.pad.lastPointAt() && p.views === p.id; }""", timeout=20_000)
-    numbers = page.evaluate("""start => {
-        const moves = window.moves.filter(([t]) => t >= start), painted = bilstm.stats.painted.filter(p => p.at >= start);
-        const last = bilstm.pad.lastPointAt(), first = moves.length ? moves[0][0] : start, end = moves.at(-1)[0];
-        const answers = [], views = [];
-        for (const p of painted) {
-          if (!answers.length || answers.at(-1).id !== p.id) answers.push(p);
-          if (p.views !== null && (!views.length || views.at(-1).views !== p.views)) views.push(p);
-        }
-        const during = (list) => list.filter(p => p.at >= first && p.at <= end).length;
-        const newestMove = (t) => { let m = first; for (const [at] of moves) if (at <= t) m = at; return m; };
-        const behind = answers.slice(1).filter(p => p.at <= end).map((p, i) => newestMove(p.at) - answers[i].stamp);
-        const mine = answers.find(p => p.stamp === last), myViews = views.find(p => p.views === (mine && mine.id));
-        const tasks = longTasks.filter(([t]) => t >= start && t <= end);
-        return {seconds: (end - first) / 1000, moves: moves.length, merged: moves.reduce((n, [, k]) => n + k, 0),
-                answers: during(answers), views: during(views), behind,
-                lastAnswer: mine ? mine.at - last : null, lastViews: myViews ? myViews.at - last : null,
-                longTasks: tasks.length, longest: tasks.reduce((m, [, d]) => Math.max(m, d), 0),
-                frames: bilstm.stats.frames.slice(-painted.length)};
-    }""", start)
+    if page.evaluate("() => !bilstm.stats.painted"):  # an older page (--site): what it counts, while the finger moved
+        shown = page.evaluate("() => bilstm.stats.local") - local
+        page.wait_for_timeout(1000)
+        numbers = page.evaluate("""start => {
+            const moves = window.moves.filter(([t]) => t >= start), end = moves.at(-1)[0];
+            const tasks = longTasks.filter(([t]) => t >= start && t <= end);
+            return {seconds: (end - moves[0][0]) / 1000, moves: moves.length, merged: moves.reduce((n, [, k]) => n + k, 0),
+                    behind: [], lastAnswer: null, lastViews: null, longTasks: tasks.length,
+                    longest: tasks.reduce((m, [, d]) => Math.max(m, d), 0), frames: bilstm.stats.frames.slice(-20)}; }""", start)
+        numbers["answers"] = numbers["views"] = shown * numbers["seconds"] / sending
+    else:
+        # the finger rests: wait for its last point's answer and row views on screen
+        page.wait_for_function("""() => { const p = bilstm.stats.painted.at(-1);
+            return p && p.stamp === bilstm.pad.lastPointAt() && p.views === p.id; }""", timeout=20_000)
+        numbers = page.evaluate("""start => {
+            const moves = window.moves.filter(([t]) => t >= start), painted = bilstm.stats.painted.filter(p => p.at >= start);
+            const last = bilstm.pad.lastPointAt(), first = moves[0][0], end = moves.at(-1)[0];
+            const answers = [], views = [];
+            for (const p of painted) {
+              if (!answers.length || answers.at(-1).id !== p.id) answers.push(p);
+              if (p.views !== null && (!views.length || views.at(-1).views !== p.views)) views.push(p);
+            }
+            const during = (list) => list.filter(p => p.at >= first && p.at <= end).length;
+            const newestMove = (t) => { let m = first; for (const [at] of moves) if (at <= t) m = at; return m; };
+            // just before each new answer is painted: the newest move then, minus the newest point in the answer shown
+            const behind = answers.map((p, i) => (i && p.at <= end ? newestMove(p.at) - answers[i - 1].stamp : null))
+                                  .filter(v => v !== null);
+            const mine = answers.find(p => p.stamp === last), myViews = views.find(p => p.views === (mine && mine.id));
+            const tasks = longTasks.filter(([t]) => t >= start && t <= end);
+            return {seconds: (end - first) / 1000, moves: moves.length, merged: moves.reduce((n, [, k]) => n + k, 0),
+                    answers: during(answers), views: during(views), behind,
+                    lastAnswer: mine ? mine.at - last : null, lastViews: myViews ? myViews.at - last : null,
+                    longTasks: tasks.length, longest: tasks.reduce((m, [, d]) => Math.max(m, d), 0),
+                    frames: bilstm.stats.frames.slice(-painted.length)}; }""", start)
     numbers["taken"] = (len(path) - 1) / sending  # moves Chromium let through a second
     if gradio:
         numbers["requests"] = len(posts) - posts_before  # sent while the finger moved (and rested, before it lifted)
@@ -205,15 +221,16 @@ def measure(browser, url: str, gradio: bool, device: dict, rate: float, stretch:
 
 def report(name: str, results: list[dict]) -> None:
     get = lambda key: np.array([r[key] for r in results if r.get(key) is not None], dtype=float)  # noqa: E731
-    behind = np.concatenate([r["behind"] for r in results]) if any(r["behind"] for r in results) else np.array([0.0])
+    behind = np.concatenate([r["behind"] for r in results]) if any(r["behind"] for r in results) else None
     frames = np.concatenate([r["frames"] for r in results])
     answers, views = get("answers") / get("seconds"), get("views") / get("seconds")
     line = (f"{name}: moves taken {get('taken').mean():.0f}/s (min {get('taken').min():.0f}; the page got "
             f"{(get('moves') / get('seconds')).mean():.0f} pointermove events/s holding {(get('merged') / get('seconds')).mean():.0f} points/s); "
             f"long tasks {get('longTasks').mean():.1f} a stroke (most {get('longTasks').max():.0f}, longest {get('longest').max():.0f} ms); "
             f"answers shown {answers.mean():.1f}/s (min {answers.min():.1f}), row views {views.mean():.1f}/s; "
-            f"answer behind the finger median {np.median(behind):.0f} ms, max {behind.max():.0f} ms; "
-            f"last move -> its answer {np.median(get('lastAnswer')):.0f} ms, its row views {np.median(get('lastViews')):.0f} ms; "
+            + (f"answer behind the finger median {np.median(behind):.0f} ms, max {behind.max():.0f} ms; " if behind is not None else "")
+            + (f"last move -> its answer {np.median(get('lastAnswer')):.0f} ms, its row views {np.median(get('lastViews')):.0f} ms; "
+               if len(get("lastAnswer")) else "") +
             f"painting a reading median {np.median(frames):.1f} ms, p95 {np.percentile(frames, 95):.1f} ms")
     if "server" in results[0]:
         line += (f"; requests while the finger moves {int(get('requests').sum())} in {len(results)} strokes; "
@@ -227,13 +244,15 @@ def main() -> None:
     parser.add_argument("--pages", nargs="+", default=["gradio", "static"], choices=["gradio", "static"])
     parser.add_argument("--rates", nargs="+", type=float, default=[1, 4])
     parser.add_argument("--no-desktop", action="store_true")
+    parser.add_argument("--site", type=Path, default=None,
+                        help="the static page from this folder, built before (another version's, to compare)")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         raise SystemExit(f"{CHROMIUM} missing")
     from playwright.sync_api import sync_playwright
 
     server = start_server() if "gradio" in args.pages else contextlib.nullcontext((None, None, None))
-    with sync_playwright() as playwright, static_site() as static_url, server as (gradio_url, _, _):
+    with sync_playwright() as playwright, static_site(args.site) as static_url, server as (gradio_url, _, _):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             for rate in args.rates:
