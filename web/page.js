@@ -70,6 +70,7 @@
       }
       ask((asking) => {  // built when the worker is free: one copy of the drawing per reading, not per pointer event
         asking.stamp = pad.lastPointAt();
+        asking.sent = performance.now();
         return {drawing: pad.drawing(), pick};
       }, pad.lastPointAt());
     }
@@ -79,8 +80,9 @@
       return Boolean(asking) && asking.seq === seq && !(shown.from === "server" && answeredSeq >= seq);
     }
 
-    function gotAnswer(id, answer, reading) {
+    function gotAnswer(id, answer, reading, ms) {
       if (!fresh(id) || (latest && id < latest.id)) return;
+      Object.assign(asked.get(id), {came: performance.now(), ms});
       latest = {id, answer, reading, seq};
       paintSoon();
     }
@@ -133,7 +135,9 @@
         if (asking.pen) stats.behind.push(done - asking.stamp);
       }
       if (next.newViews) stats.views += 1;
-      stats.painted.push({at: done, id: next.id, views: next.viewsId, stamp: asking.stamp, skipping: pacer.skipping()});
+      // when: its newest point drawn (stamp), its request sent, its answer came back (and the worker's ms), painted
+      stats.painted.push({at: done, id: next.id, views: next.viewsId, stamp: asking.stamp, sent: asking.sent,
+                          came: asking.came, ms: asking.ms, skipping: pacer.skipping()});
       for (const list of [stats.frames, stats.behind, stats.painted]) if (list.length > 600) list.shift();
     }
 
