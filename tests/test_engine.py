@@ -284,6 +284,26 @@ def test_slow_views_wait_while_the_pen_moves_and_come_at_once_when_it_lifts(read
     reader.wait_for_function("() => sent.at(-1).kind === 'views' && sent.at(-1).id === 4", timeout=2000)
 
 
+def test_where_no_worker_may_start_the_page_reads_on_its_own_thread(browser):
+    """A Content-Security-Policy that refuses workers: the reader runs the same handler on the page, and reads."""
+    from frontend import model_script, worker_script
+    from model import DEFAULT_WEIGHTS, load_model, sha256_of
+
+    page = browser.new_page()
+    page.set_content("""<!doctype html><meta http-equiv="Content-Security-Policy" content="worker-src 'none'"><title>no worker</title>""")
+    page.add_script_tag(content=model_script(load_model(), sha256_of(DEFAULT_WEIGHTS)))
+    page.add_script_tag(content=worker_script())
+    for name in (*ENGINE_SCRIPTS, "reader.js"):
+        page.add_script_tag(content=(ROOT / "web" / name).read_text())
+    digit = page.evaluate("""() => new Promise((done) => {
+        const reader = BiLSTMReader.start({model: BILSTM_MODEL, source: BILSTM_WORKER_SOURCE},
+          {answer: (id, answer) => done([reader.where(), answer.digit]), views() {}, failed: (id, message) => done(message)});
+        reader.read(1, {drawing: {width: 280, height: 280, strokes: [[[70, 56], [210, 56], [126, 238]]]}, pick: null}, true);
+    })""")
+    assert digit == ["page", "7"]
+    page.close()
+
+
 def test_a_failure_is_reported_and_the_next_drawing_is_read(reader):
     reader.evaluate("() => { reader.read(1, {item: 1}); reader.read(2, {item: 2}); reply({kind: 'error', id: 1, message: 'too much ink'}); }")
     assert reader.evaluate("() => [got, sent.at(-1).kind, sent.at(-1).id]") == [[["failed", 1, "too much ink"]], "answer", 2]
