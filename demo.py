@@ -7,8 +7,8 @@
 Importing this module builds `demo` and loads the model, and changes nothing process-wide and launches
 nothing (tests and Hugging Face Spaces use it that way); launch() applies the process settings and starts
 the server. This file is the wiring: layout, handlers, launch. The page itself is in web/ (frontend.py hands
-it over): while the pen moves, the browser reads the drawing itself (web/engine.js, the same numbers as
-reader/readings.py, tested in tests/test_engine.py) and sends nothing; when the pen lifts, the page sends the
+it over): while the pen moves, the browser reads the drawing itself (the engine in web/, in a Web Worker: the
+same numbers as reader/readings.py, tested in tests/test_engine.py) and sends nothing; when the pen lifts, the page sends the
 drawing once and this server reads it again: its reading is the page's final answer, and the one behind the
 APIs, the compare toggle and the GIF.
 """
@@ -262,12 +262,13 @@ def in_order(handler, names: tuple[str, ...]):
 
 # ---------------------------------------------------------------------------------------------
 # Layout: Gradio's rows and columns around the page's parts (web/*.html); each part attaches itself to the
-# page's script (web/page.js) when it loads. The scripts, the model's weights (frontend.model_script: 264 KB)
-# and the page's constants come in the drawing surface's <head>: inline, nothing fetched from anywhere.
+# page's script (web/page.js) when it loads. The scripts, the model's weights (frontend.model_script: 264 KB),
+# the engine's text for its worker (frontend.worker_script) and the page's constants come in the drawing
+# surface's <head>: inline, nothing fetched from anywhere.
 
-SCRIPTS = "".join(f"<script>{text}</script>" for text in [
-    frontend.config_script(), frontend.model_script(model, sha256_of(DEFAULT_WEIGHTS)),
-    *(frontend.script(name) for name in (*frontend.SCRIPTS, "gradio.js"))])
+HEAD = "".join(f"<script>{text}</script>" for text in [
+    frontend.config_script(), frontend.model_script(model, sha256_of(DEFAULT_WEIGHTS)), frontend.worker_script(),
+    *(frontend.script(name) for name in (*frontend.ENGINE_SCRIPTS, *frontend.PAGE_SCRIPTS, "gradio.js"))])
 
 
 def attach(part: str, events: tuple[str, ...] = ()) -> str:
@@ -290,7 +291,7 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_
     digit_state = gr.State(None)  # what this session last read: {"digits", "pick", "seq"} (page_outputs)
     with gr.Row(equal_height=False, elem_id="main"):
         with gr.Column(scale=5, min_width=300):
-            sketchpad = described(gr.HTML(None, html_template=frontend.fragment("sketchpad"), head=SCRIPTS,
+            sketchpad = described(gr.HTML(None, html_template=frontend.fragment("sketchpad"), head=HEAD,
                                           js_on_load=attach("sketchpad", ("lift",)), apply_default_css=False, elem_id="sketchpad",
                                           padding=False), DRAWING_SCHEMA, "drawing")
             gallery = gr.HTML(None, html_template=frontend.gallery_html(), js_on_load=attach("gallery", ("select",)),

@@ -1,10 +1,13 @@
 """The page's front end, handed to the Gradio app (demo.py) and to the static build (build_static.py).
 
-    from frontend import browser_model, model_script
-    model_script(load_model())      # "window.BILSTM_MODEL = {...};": weights and constants for web/engine.js
+    from frontend import ENGINE_SCRIPTS, PAGE_SCRIPTS, model_script, worker_script
+    model_script(load_model(), sha256)  # "window.BILSTM_MODEL = {...};": weights and constants for the engine
+    worker_script()                     # "window.BILSTM_WORKER_SOURCE = "...";": the engine's text, for its worker
 
-The page itself lives in web/: HTML fragments, the stylesheet and the scripts (engine.js reads, render.js
-draws the reading views from numbers, canvas.js is the drawing surface). This module only reads them and
+The page itself lives in web/: HTML fragments, the stylesheet and the scripts. The engine (ENGINE_SCRIPTS: the
+reading, each file the twin of a Python one) runs in a Web Worker made from its own text, so the page's main
+thread only takes the pen and paints (PAGE_SCRIPTS: render.js draws the views from numbers, canvas.js is the
+drawing surface, reader.js talks to the worker, page.js ties them together). This module only reads them and
 hands them on, with the numbers that must be the same in Python and in the browser, defined once here or in
 the module that owns them (reader/strokes.py, reader/preprocess.py, model.py) and never copied into JavaScript by hand.
 """
@@ -25,14 +28,14 @@ WEB = Path(__file__).resolve().parent / "web"
 
 
 def engine_constants() -> dict:
-    """What web/engine.js needs to preprocess exactly as reader/preprocess.py and reader/strokes.py do."""
+    """What web/strokes.js and web/preprocess.js need to compute exactly as reader/strokes.py and reader/preprocess.py do."""
     return {"max_raster": strokes.MAX_RASTER, "brush_fraction": strokes.BRUSH_FRACTION,
             "max_ink_rows": strokes.MAX_INK_ROWS, "max_side": preprocess.MAX_SIDE,
             "ink_floor": preprocess.INK_FLOOR, "speck": preprocess.SPECK}
 
 
 def browser_model(model: BiLSTM, sha256: str) -> dict:
-    """The model as web/engine.js loads it: every tensor of the state_dict as little-endian float32 in one
+    """The model as web/lstm.js loads it: every tensor of the state_dict as little-endian float32 in one
     base64 string (198 KB of weights -> 264 KB of text), where each tensor starts, the normalisation, the
     "not a digit" rule, the preprocessing constants, and the sha256 of the checkpoint it came from."""
     if model.readout != "final_states" or model.layers != 1 or not model.normalize:
@@ -59,7 +62,11 @@ def model_script(model: BiLSTM, sha256: str) -> str:
 
 CANVAS_WIDTH, CANVAS_HEIGHT = 560, 280  # canvas pixels (CSS scales it): 2:1, room for a number of a few digits
 MIN_STEP = 2  # canvas pixels of pen travel between the points kept (a digit is 100-300 points)
-SCRIPTS = ("kernel.js", "engine.js", "render.js", "canvas.js", "page.js")  # in the order they load
+# The engine, in the order it loads: the WebAssembly kernel, then each file the twin of a Python one (strokes.py,
+# model.py's preprocessing, model.py's network, readings.py), then the worker's message loop. The worker runs
+# their text (worker_source); the page loads them too, for a browser where no worker can start.
+ENGINE_SCRIPTS = ("kernel.js", "strokes.js", "preprocess.js", "lstm.js", "readings.js", "worker.js")
+PAGE_SCRIPTS = ("render.js", "canvas.js", "reader.js", "pacer.js", "page.js")  # after the engine, in this order
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 
 
@@ -102,3 +109,14 @@ def gallery_html() -> str:
 
 def config_script() -> str:
     return "window.BILSTM_PAGE = " + json.dumps(page_config()) + ";\n"
+
+
+def worker_source() -> str:
+    """The engine's worker: the text of ENGINE_SCRIPTS, one after another (web/reader.js makes a Blob of it)."""
+    return "\n".join(script(name) for name in ENGINE_SCRIPTS)
+
+
+def worker_script() -> str:
+    """worker_source() as a script that sets window.BILSTM_WORKER_SOURCE: a page opened from disk can run a worker
+    only from a Blob of text it already has ("</" escaped, so the text can sit inside a <script> element)."""
+    return "window.BILSTM_WORKER_SOURCE = " + json.dumps(worker_source()).replace("</", "<\\/") + ";\n"

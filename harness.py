@@ -11,9 +11,9 @@ as a stranger would, still_open() says whether the server kept a connection, and
 same moment; open_browser()
 starts Debian's headless Chromium under Playwright (no browser download); draw() and draw_with_finger()
 stroke on the canvas with a real mouse or real touch events; pen_path() gives the points the page keeps of a
-pen's path; SEVEN, ONE, ZERO, FOUR, TWO are digits as strokes;
-varied_drawings() many kinds of drawings; engine_page() loads the browser's engine into a blank page;
-axe_violations() runs axe-core's WCAG 2.1 A/AA rules on a page.
+pen's path; SEVEN, ONE, ZERO, FOUR, TWO are digits as strokes; varied_drawings() many kinds of drawings;
+engine_page() loads the browser's engine into a blank page and worker_page() runs it in a Web Worker there, as
+the page does; axe_violations() runs axe-core's WCAG 2.1 A/AA rules on a page.
 """
 
 from __future__ import annotations
@@ -276,16 +276,40 @@ DIGIT_STROKES = {"0": ZERO, "1": ONE, "2": TWO, "4": FOUR, "7": SEVEN}
 
 
 def engine_page(page, use_kernel: bool = True):
-    """Load the browser engine (web/kernel.js, web/engine.js and the committed model, as the page loads them)
-    into a Playwright page as window.engine -> the page. No server: the scripts are added as they are."""
-    from frontend import model_script
+    """Load the browser's engine (frontend.ENGINE_SCRIPTS and the committed model, as the page loads them) into a
+    Playwright page as window.engine -> the page. No server: the scripts are added as they are."""
+    from frontend import ENGINE_SCRIPTS, model_script
     from model import DEFAULT_WEIGHTS, load_model, sha256_of
 
     page.set_content("<!doctype html><title>engine</title>")
     page.add_script_tag(content=model_script(load_model(), sha256_of(DEFAULT_WEIGHTS)))
-    for name in ("kernel.js", "engine.js"):
+    for name in ENGINE_SCRIPTS:
         page.add_script_tag(content=(ROOT / "web" / name).read_text())
     page.evaluate("useKernel => { window.engine = BiLSTMEngine.create(window.BILSTM_MODEL, useKernel); }", use_kernel)
+    return page
+
+
+def worker_page(page, use_kernel: bool = True, stretch: float = 1.0):
+    """The engine as the page runs it: in a Web Worker made from frontend.worker_source() (a Blob URL), in a blank
+    Playwright page -> the page, with window.readInWorker(requests) -> Promise of the replies, in order: each
+    request {kind: "answer" | "views", ...} as web/worker.js takes them."""
+    from frontend import model_script, worker_script
+    from model import DEFAULT_WEIGHTS, load_model, sha256_of
+
+    page.set_content("<!doctype html><title>worker</title>")
+    page.add_script_tag(content=model_script(load_model(), sha256_of(DEFAULT_WEIGHTS)))
+    page.add_script_tag(content=worker_script())
+    page.evaluate("""([useKernel, stretch]) => new Promise((ready, failed) => {
+        const url = URL.createObjectURL(new Blob([window.BILSTM_WORKER_SOURCE], {type: "text/javascript"}));
+        const worker = new Worker(url), waiting = [];
+        worker.onerror = (event) => failed(new Error(event.message));
+        worker.onmessage = (event) => (event.data.kind === "ready" ? ready(event.data.kernel) : waiting.shift()(event.data));
+        window.readInWorker = (requests) => Promise.all(requests.map((request) => new Promise((done) => {
+          waiting.push(done);
+          worker.postMessage(request);
+        })));
+        worker.postMessage({kind: "start", model: window.BILSTM_MODEL, useKernel, stretch});
+      })""", [use_kernel, stretch])
     return page
 
 
@@ -337,8 +361,12 @@ WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
 def axe_violations(page) -> list[str]:
-    """axe-core's WCAG 2.1 A/AA rules on the page as it is now -> one line per rule broken ([] when none)."""
-    page.add_script_tag(content=AXE.read_text())
+    """axe-core's WCAG 2.1 A/AA rules on the page as it is now -> one line per rule broken ([] when none).
+    axe-core is run through DevTools (Runtime.evaluate), which a page's Content-Security-Policy does not govern:
+    the static page refuses inline scripts, as it should."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Runtime.evaluate", {"expression": AXE.read_text()})
+    cdp.detach()
     result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_AA)
     return [f"{v['id']}: {len(v['nodes'])} element(s), e.g. {v['nodes'][0]['target']}: {v['help']}"
             for v in result["violations"]]

@@ -1,13 +1,15 @@
-"""How fast the app answers: the reading in the browser, the server's handler, gradio_client round trips,
-start-up, and a real page: readings per second while the pen moves, the time of one local reading, requests
-sent while drawing, and pen-up -> the server's reading on the page.
+"""How fast the app answers on a desktop: the reading in the browser, the server's handler, gradio_client round
+trips, start-up, and a real page: readings per second while the pen moves, the main thread's time to paint one,
+requests sent while drawing, and pen-up -> the server's reading on the page. A phone's figures (touch, CPU slowed
+4x, pointer moves taken, long tasks): `python -m bench.phone`.
 
     python -m bench.latency                 # all of it (the browser parts need /usr/bin/chromium)
     python -m bench.latency --no-browser
 
 The handler is demo.read_strokes: the strokes checked and rasterized, preprocessing, the model's 56 partial
 readings, the 28 blanked-row readings: everything the server computes for the finished drawing. The browser's
-engine (web/engine.js) computes the same reading (tests/test_engine.py) on every frame the pen moves.
+engine (web/strokes.js, preprocess.js, lstm.js, readings.js) computes the same reading (tests/test_engine.py) in
+a Web Worker while the pen moves, the answer first and the row views after it.
 """
 
 from __future__ import annotations
@@ -41,9 +43,10 @@ def summary(seconds: list[float]) -> str:
 
 
 def engine_alone(count: int) -> None:
-    """web/engine.js in Chromium with no page around it: one whole reading (raster, preprocessing, the BiLSTM,
-    the 56 partial and 28 blanked-row readings) of a drawn digit, and of a number (only its walked digit gets
-    the partial readings), with the WebAssembly kernel and with plain JavaScript."""
+    """The engine in Chromium with no page around it (on the page's thread): one whole reading (raster,
+    preprocessing, the BiLSTM, the 56 partial and 28 blanked-row readings) of a drawn digit, and of a number (only
+    its walked digit gets the partial readings), and its two steps as the worker runs them (the answer; the row
+    views), with the WebAssembly kernel and with plain JavaScript."""
     from playwright.sync_api import sync_playwright
 
     digit = {"width": 560, "height": 280, "strokes": pen_path(SEVEN)}
@@ -58,6 +61,14 @@ def engine_alone(count: int) -> None:
                     return t; }""", [drawing, count])
                 print(f"engine in Chromium ({page.evaluate('() => engine.kernel')}), {name}: one whole reading "
                       f"{summary([t / 1000 for t in times])}")
+            steps = page.evaluate("""([d, n]) => { const answer = [], views = [];
+                for (let i = 0; i < n + 5; i++) {
+                  let s = performance.now(); const first = engine.answerDrawing(d); answer.push(performance.now() - s);
+                  s = performance.now(); engine.rowViews(first.digit); views.push(performance.now() - s);
+                }
+                return [answer.slice(5), views.slice(5)]; }""", [digit, count])
+            print(f"engine in Chromium ({page.evaluate('() => engine.kernel')}), a drawn 7 in two steps: the answer "
+                  f"{summary([t / 1000 for t in steps[0]])}; its row views {summary([t / 1000 for t in steps[1]])}")
             page.close()
         browser.close()
 
@@ -82,7 +93,7 @@ def browser_rounds(url: str, rounds: int) -> None:
                    [(x1 + (x2 - x1) * i / 45, y1 + (y2 - y1) * i / 45) for i in range(1, 46)]
             page.mouse.move(left + path[0][0] * size, top + path[0][1] * size)
             page.mouse.down()
-            local_before = page.evaluate("() => bilstm.stats.local")
+            local_before, start = page.evaluate("() => [bilstm.stats.local, performance.now()]")
             began = time.perf_counter()
             for index, (x, y) in enumerate(path[1:], start=1):
                 page.mouse.move(left + x * size, top + y * size)
@@ -90,7 +101,7 @@ def browser_rounds(url: str, rounds: int) -> None:
             drawing_seconds = time.perf_counter() - began
             local = page.evaluate("() => bilstm.stats.local") - local_before
             sent.append(sum(began <= t <= began + drawing_seconds for t in posts))
-            frames += page.evaluate(f"() => bilstm.stats.frames.slice(-{local})")
+            frames += page.evaluate("start => bilstm.stats.frames.slice(-bilstm.stats.painted.filter(p => p.at >= start).length)", start)
             page.evaluate("() => { window.upAt = performance.now(); }")
             page.mouse.up()
             page.wait_for_function("() => document.querySelector('#reading .reading').dataset.from === 'server' && "
@@ -98,9 +109,9 @@ def browser_rounds(url: str, rounds: int) -> None:
                                    timeout=15_000, polling="raf")
             finals.append(page.evaluate("() => performance.now() - window.upAt") / 1000)
             rates.append(local / drawing_seconds)
-        print(f"page (headless Chromium, 1280x900, `python demo.py`): local readings while the pen moves "
-              f"{np.mean(rates[1:]):.1f}/s (min {min(rates[1:]):.1f}); one local reading, engine and views: "
-              f"{summary([f / 1000 for f in frames])}; requests sent while the pen moves: {sum(sent[1:])} in "
+        print(f"page (headless Chromium, 1280x900, `python demo.py`): local readings shown while the pen moves "
+              f"{np.mean(rates[1:]):.1f}/s (min {min(rates[1:]):.1f}); painting one on the main thread (the engine runs "
+              f"in a worker): {summary([f / 1000 for f in frames])}; requests sent while the pen moves: {sum(sent[1:])} in "
               f"{rounds - 1} digits; pen-up -> the server's reading on the page {summary(finals[1:])}")
 
 

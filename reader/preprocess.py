@@ -188,7 +188,7 @@ def place(ink: np.ndarray, factor: int = 1, left: int = 0) -> tuple[np.ndarray, 
     """An ink map (h, w) -> the (28, 28) digit and its Placement, or None if there is no ink. MNIST's recipe:
     crop to the ink, scale the longest side to 20 px keeping the aspect ratio (Lanczos), centre of mass to
     (14, 14) by an integer shift. left: where ink's column 0 lies in the whole ink map (for one digit of a
-    number). web/engine.js `place` is the same computation, checked against this one by tests/test_engine.py."""
+    number). web/preprocess.js `place` is the same computation, checked against this one by tests/test_engine.py."""
     rows, cols = np.nonzero(ink > 0.0)
     if rows.size == 0:
         return None
@@ -234,7 +234,7 @@ def split_columns(ink: np.ndarray) -> list[tuple[int, int]]:
 
     Digits are told apart by an empty column between them: strokes that overlap horizontally belong to one
     digit (a 5's flag, a 4's two strokes, a 7's bar), whatever their order. Digits that touch or overlap
-    are read as one. Specks (a stray dot) are left out. web/engine.js `splitColumns` is the same."""
+    are read as one. Specks (a stray dot) are left out. web/preprocess.js `splitColumns` is the same."""
     inked = (ink > 0.0).any(axis=0)  # (w,)
     edges = np.diff(np.concatenate([[0], inked.astype(np.int8), [0]]))
     starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]

@@ -11,7 +11,7 @@ the same (seq is optional). parse_drawing() checks everything and raises ValueEr
 can act on; its cost is bounded by the limits below, whatever arrives.
 
 rasterize() is the one definition of which pixels are ink, written so that the browser's engine
-(web/engine.js, `rasterize`) computes exactly the same pixels: a pixel is ink when its centre lies within
+(web/strokes.js, `rasterize`) computes exactly the same pixels: a pixel is ink when its centre lies within
 the brush's radius of a segment of a stroke (a one-point stroke is a dot). That is the shape the page's
 canvas paints with round caps and joins, without its anti-aliasing. Each pixel row of each segment is one
 interval, computed in closed form with the same float64 operations on both sides (tests/test_engine.py
@@ -69,7 +69,7 @@ class Drawing:
 
 
 def raster_scale(width: int, height: int) -> float:
-    """Raster pixels per canvas pixel (web/engine.js: rasterScale)."""
+    """Raster pixels per canvas pixel (web/strokes.js: rasterScale)."""
     longest = max(width, height)
     return 1.0 if longest <= MAX_RASTER else MAX_RASTER / longest
 
@@ -177,7 +177,7 @@ def _kept(points: np.ndarray, step: float) -> np.ndarray:
 
 
 def _radius(drawing: Drawing) -> float:
-    """The brush's radius in raster pixels (web/engine.js: the same expression)."""
+    """The brush's radius in raster pixels (web/strokes.js: the same expression)."""
     return drawing.brush * drawing.scale / 2
 
 
@@ -245,7 +245,7 @@ def rasterize(drawing: Drawing) -> np.ndarray:
 
 def _interval(ax, ay, bx, by, y, r):
     """x-interval [low, high] where the line at height y meets the capsule of radius r around segment a-b
-    (low > high: it does not). Arrays of equal shape; web/engine.js `interval` is the same arithmetic."""
+    (low > high: it does not). Arrays of equal shape; web/strokes.js `interval` is the same arithmetic."""
     with np.errstate(divide="ignore", invalid="ignore"):
         low, high = np.full(y.shape, np.inf), np.full(y.shape, -np.inf)
         for cx, cy in ((ax, ay), (bx, by)):  # the end discs

@@ -23,6 +23,7 @@ from harness import (
     axe_violations,
     draw,
     draw_with_finger,
+    drawing_area,
     prediction_text,
     start_server,
 )
@@ -41,12 +42,12 @@ def server():
 
 def open_page(browser, url, width: int = 1280, height: int = 900, phone: bool = False):
     context = browser.new_context(viewport={"width": width, "height": height}, has_touch=phone, is_mobile=phone,
-                                  device_scale_factor=2 if phone else 1, accept_downloads=True)
+                                  device_scale_factor=3 if phone else 1, accept_downloads=True)
     page = context.new_page()
     requested = []
     page.on("request", lambda request: requested.append((request.method, request.url)))
     page.goto(url)
-    page.wait_for_function("() => window.bilstm && document.querySelector('#reading .reading')")
+    page.wait_for_function("() => window.bilstm && bilstm.stats.engine && document.querySelector('#reading .reading')")
     page.evaluate("() => document.fonts.ready")  # the layout settles once the fonts are in (the canvas moves)
     page.wait_for_function("""() => new Promise(done => { const box = () => JSON.stringify(document.querySelector('#sketchpad canvas').getBoundingClientRect());
         const before = box(); setTimeout(() => done(box() === before), 200); })""")
@@ -158,7 +159,7 @@ def test_reads_while_drawing_with_no_request_then_the_server_agrees(server, brow
     # Offline by default: everything the page loaded came from the app itself (no CDN, fonts, analytics).
     elsewhere = [url for _, url in requested if not url.startswith((server, "data:", "blob:"))]
     assert requested and not elsewhere, elsewhere
-    assert page.evaluate("() => bilstm.stats.engine") == "webassembly"
+    assert page.evaluate("() => [bilstm.stats.where, bilstm.stats.engine]") == ["worker", "webassembly"]
     page.context.close()
 
 
@@ -188,13 +189,27 @@ def test_a_number_is_read_digit_by_digit_and_any_digit_can_be_walked(server, bro
 def test_draw_with_a_finger_on_a_phone(server, browser):
     page, _ = open_page(browser, server, width=390, height=844, phone=True)
     page.evaluate("() => window.scrollTo(0, 0)")
-    draw_with_finger(page, [[(0.3 + 0.4 * x, y) for x, y in stroke] for stroke in ZERO])
+    box = page.locator("#sketchpad canvas").bounding_box()
+    assert box["height"] >= 300 and box["x"] >= 0 and box["x"] + box["width"] <= 390  # room for a finger
+    width, height = page.evaluate("() => [document.querySelector('#sketchpad canvas').width, document.querySelector('#sketchpad canvas').height]")
+    assert abs(height / width - box["height"] / box["width"]) < 0.01  # the canvas's pixels have its shape
+    # a finger still down: the canvas, the answer (digit and confidence) and the softmax on one screen
+    left, top, size = drawing_area(page)
+    cdp = page.context.new_cdp_session(page)
+    path = [(0.3 + 0.4 * x, y) for x, y in ZERO[0]]
+    touch = lambda kind, points: cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [  # noqa: E731
+        {"x": left + x * size, "y": top + y * size} for x, y in points]})
+    touch("touchStart", path[:1])
+    for (x0, y0), (x1, y1) in zip(path, path[1:]):
+        for i in range(1, 5):
+            touch("touchMove", [(x0 + (x1 - x0) * i / 4, y0 + (y1 - y0) * i / 4)])
+    page.wait_for_function("() => bilstm.pad.penDown() && document.querySelector('#prediction h2').textContent !== ''")
+    for selector in ("#sketchpad canvas", "#prediction h2", "#prediction .confidence", "#probabilities .bars"):
+        shown = page.locator(selector).bounding_box()
+        assert shown["y"] >= 0 and shown["y"] + shown["height"] <= 844 and shown["x"] + shown["width"] <= 390, selector
+    touch("touchEnd", [])
     assert wait_for_answer(page, "0") == "0"
     assert page.evaluate("() => window.scrollY") == 0  # drawing does not scroll the page
-    # the canvas, the answer (digit and confidence) and the softmax on one screen, without scrolling
-    for selector in ("#sketchpad canvas", "#prediction h2", "#prediction .confidence", "#probabilities .bars"):
-        box = page.locator(selector).bounding_box()
-        assert box["y"] >= 0 and box["y"] + box["height"] <= 844 and box["x"] + box["width"] <= 390, selector
     assert page.locator("#model-input").bounding_box()["y"] < 844 + 400  # a glimpse of the reading within reach
     assert not page.locator("#keys").is_visible()  # no keyboard on a phone: no keyboard hint
     assert page.locator("#title").bounding_box()["height"] < 60  # a compact title
@@ -205,6 +220,7 @@ def test_draw_with_a_finger_on_a_phone(server, browser):
         page.screenshot(path=os.environ["PHONE_SCREENSHOT"])
     draw_with_finger(page, [[(0.3 + 0.4 * x, y) for x, y in stroke] for stroke in ONE])  # a second stroke
     wait_for_server(page)
+    assert page.evaluate("() => bilstm.stats.where") == "worker"
     page.context.close()
 
 

@@ -20,7 +20,7 @@ from reader.views import row_belief, settling_rows, settling_sentence, spoken_su
 def render(browser):
     page = browser.new_page()
     page.set_content("<!doctype html><title>render</title>")
-    page.add_script_tag(content=(ROOT / "web" / "engine.js").read_text())  # render.js rounds with its roundHalfEven
+    page.add_script_tag(content=(ROOT / "web" / "preprocess.js").read_text())  # render.js rounds with its roundHalfEven
     page.add_script_tag(content=(ROOT / "web" / "render.js").read_text())
     yield page
     page.close()
@@ -87,5 +87,39 @@ def test_charts_put_each_row_s_number_where_it_belongs(render, readings, model):
     assert scale == 0.1  # the largest drop rounded up
     bars = re.findall(r'<rect x="0" y="([\d.]+)" width="([\d.]+)"[^>]*fill="([^"]+)"',
                       render.evaluate("i => BiLSTMRender.importanceSvg(i)", importance))
-    assert {int(float(y) // 10): (float(width), colour) for y, width, colour in bars} == {
+    assert {int(float(y) // 10): (float(width), colour) for y, width, colour in bars if float(width) > 0} == {
         3: (80.0, "#e65a00"), 9: (20.0, "#8a8a8a"), 20: (10.0, "#e65a00")}  # orange: lost; grey: blanking helps
+
+
+def test_the_curves_and_marks_are_views_colours(render):
+    from reader.views import _VIRIDIS, MARK
+
+    colours = render.evaluate("() => [BiLSTMRender.BLUE, BiLSTMRender.ORANGE]")
+    as_rgb = [tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5)) for colour in colours]
+    assert as_rgb == [tuple(int(v) for v in _VIRIDIS[1]), MARK]  # top-down: viridis's blue; bottom-up and marks: orange
+
+
+def test_readings_are_painted_in_frames_that_keep_their_time(browser):
+    """web/pacer.js: every frame while frames come on time; one more frame skipped between paints each time a frame
+    came late since the last paint (at most 3), one fewer each time none did."""
+    page = browser.new_page()
+    page.set_content("<!doctype html><title>pacer</title>")
+    page.add_script_tag(content=(ROOT / "web" / "pacer.js").read_text())
+    assert page.evaluate("() => [BiLSTMPacer.LATE, BiLSTMPacer.MOST_SKIPPED]") == [1.25, 3]
+    painted = page.evaluate("""() => {
+        const pacer = BiLSTMPacer.create(), painted = [];
+        let now = 0;
+        const frames = (count, interval) => { for (let i = 0; i < count; i++) {
+          now += interval;
+          if (pacer.frame(now)) { pacer.painted(); painted.push(Math.round(now)); } } };
+        frames(5, 16.7);      // on time: a paint in every frame
+        frames(8, 33.4);      // every frame late: 1, 2, then 3 frames skipped between paints
+        frames(20, 16.7);     // on time again: back to every frame
+        return painted; }""")
+    on_time = [round(16.7 * i) for i in range(1, 6)]
+    assert painted[:5] == on_time
+    end_late = 83.5 + 8 * 33.4
+    late = [t for t in painted if 84 < t <= end_late + 0.5]
+    assert len(late) == 3  # 8 late frames: painted in the 1st, 3rd (one skipped), 6th (two skipped)
+    assert painted[-5:] == [round(end_late + 16.7 * i) for i in range(16, 21)]  # every frame again
+    page.close()

@@ -1,5 +1,5 @@
 ;; One LSTM step for a batch of sequences, in WebAssembly SIMD: the source of web/kernel.js (built by
-;; `node web/build_kernel.mjs`), used by web/engine.js when the browser has WebAssembly SIMD.
+;; `node web/build_kernel.mjs`), used by web/lstm.js when the browser has WebAssembly SIMD.
 ;;
 ;;   step(w, h, c, gates, index, batch), for b < batch (all addresses in bytes, all numbers float32):
 ;;     gates[b] = the input term at index[b]           (W_ih x + b_ih + b_hh of the row this sequence reads)

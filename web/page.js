@@ -1,13 +1,15 @@
-// The page: the canvas, the engine that reads in the browser, the views, the row walk, the gallery and the
-// presenter keys, tied together. The Gradio app (demo.py) and the static build (build_static.py) run this same
-// file; each part of the page attaches itself when it is on the page:
+// The page: the canvas, the reading in the browser, the views, the row walk, the gallery and the presenter keys,
+// tied together. The Gradio app (demo.py) and the static build (build_static.py) run this same file; each part
+// of the page attaches itself when it is on the page:
 //
 //   BiLSTMPage.attach("sketchpad" | "answer" | "reading" | "gallery", element, gradio)
 //
 // gradio: null on the static page; in the Gradio app, the component's {props, trigger, watch} (its js_on_load).
 //
-// While the pen moves, the drawing is read here on every animation frame in which it changed, and nothing is
-// sent. When the pen lifts (and on Undo, Clear, a gallery digit, picking another digit of a number), the page
+// While the pen moves, every change of the drawing goes to the engine's worker (web/reader.js: the newest
+// drawing wins, its answer first, the row views as time allows), and nothing is sent anywhere. Readings that come
+// back are painted on the next animation frame, the newest only: the main thread takes the pen and draws ink in
+// between. When the pen lifts (and on Undo, Clear, a gallery digit, picking another digit of a number), the page
 // numbers the action and, in the Gradio app, sends it once: the server reads it again (it is the authority for
 // the answer, the compare toggle and the GIF) and its reading replaces the local one if no newer action has
 // happened since. An answer that does not come is asked for again (RETRY_MS), at most RETRIES times.
@@ -27,40 +29,116 @@
   }
 
   function start() {
-    const config = global.BILSTM_PAGE, engine = BiLSTMEngine.create(global.BILSTM_MODEL);
+    const config = global.BILSTM_PAGE;
     const sketch = parts.sketchpad, answerElement = parts.answer.element, readingElement = parts.reading.element;
-    const stats = {local: 0, frames: [], engine: engine.kernel};  // read by the tests and bench/latency.py
-    let seq = 0, lastAction = "none", pick = null, row = 28, walking = false, timer = null, frame = null;
-    let shown = {answer: null, reading: null}, serial = 0, retry = null, watched = new Set();
+    // read by the tests and bench/phone.py, bench/latency.py: answers and views painted, the main thread's time
+    // for each paint (ms), and for each answer painted while the pen was down, how far it was behind the pen (ms)
+    const stats = {local: 0, views: 0, frames: [], behind: [], painted: []};
+    let seq = 0, lastAction = "none", pick = null, row = 28, walking = false, timer = null;
+    let shown = {answer: null, reading: null}, retry = null, watched = new Set();
 
     const pad = BiLSTMCanvas.create(sketch.element, config, {
       started() { seq += 1; lastAction = "stroke"; pick = null; stop(); },
       changed(lifted) {
         if (lifted && lastAction !== "stroke") { seq += 1; lastAction = "stroke"; }  // something else began meanwhile
-        schedule();
+        readHere();
         if (lifted) finish();
       },
     });
 
-    // ---- reading locally, at most once per animation frame
-    function schedule() {
-      if (frame === null) frame = requestAnimationFrame(readHere);
+    // ---- reading locally, in the engine's worker; painting the newest reading once per animation frame
+    const reader = BiLSTMReader.start({model: global.BILSTM_MODEL, source: global.BILSTM_WORKER_SOURCE,
+                                       stretch: global.BILSTM_WORKER_STRETCH},
+                                      {answer: gotAnswer, views: gotViews, failed: gotFailure});
+    Object.defineProperties(stats, {engine: {get: reader.kernel, enumerable: true}, where: {get: reader.where, enumerable: true}});
+    let version = 0, latest = null, views = null, frame = null;  // latest: the newest answer to show; views: its row views
+    const asked = new Map();  // version -> {seq, stamp: when its newest point was drawn, pen: down when asked}
+
+    function ask(request, stamp) {  // every change gets a version; the reader reads the newest
+      const id = ++version, asking = {seq, stamp, pen: pad.penDown()};
+      asked.set(id, asking);
+      asked.delete(id - 64);
+      reader.read(id, typeof request === "function" ? () => request(asking) : request, !asking.pen);  // settled: views at once
     }
 
-    function readHere() {  // also called at once on a lift: a frame still waiting would read the same again
-      if (frame !== null) cancelAnimationFrame(frame);
-      frame = null;
-      const drawing = pad.drawing(), started = performance.now();
-      let result = null, message = null;
-      try {
-        result = engine.readDrawing(drawing, pick);
-      } catch (error) {
-        message = `Could not read that drawing: ${error.message}`;
+    function readHere() {
+      if (pad.points() === 0) {  // nothing drawn: the prompt at once, and any reading still coming is too old
+        version += 1;
+        latest = views = null;
+        show(null, null);
+        return;
       }
-      show(result ? result.answer : null, result ? result.reading : null, {local: pad.penDown(), message, from: "engine"});
-      stats.frames.push(performance.now() - started);  // one local reading: the engine and drawing the views
-      if (stats.frames.length > 600) stats.frames.shift();
-      stats.local += 1;
+      ask((asking) => {  // built when the worker is free: one copy of the drawing per reading, not per pointer event
+        asking.stamp = pad.lastPointAt();
+        asking.sent = performance.now();
+        return {drawing: pad.drawing(), pick};
+      }, pad.lastPointAt());
+    }
+
+    function fresh(id) {  // a reading of this action, and the server's reading of it not shown yet
+      const asking = asked.get(id);
+      return Boolean(asking) && asking.seq === seq && !(shown.from === "server" && answeredSeq >= seq);
+    }
+
+    function gotAnswer(id, answer, reading, ms) {
+      if (!fresh(id) || (latest && id < latest.id)) return;
+      Object.assign(asked.get(id), {came: performance.now(), ms});
+      latest = {id, answer, reading, seq};
+      paintSoon();
+    }
+
+    function gotViews(id, rowViews) {
+      if (!fresh(id) || (views && id < views.id)) return;
+      views = {id, seq, ...rowViews};
+      paintSoon();
+    }
+
+    function gotFailure(id, message) {
+      if (!fresh(id) || (latest && id < latest.id)) return;
+      latest = {id, answer: null, reading: null, seq, message: `Could not read that drawing: ${message}`};
+      views = null;
+      paintSoon();
+    }
+
+    const pacer = BiLSTMPacer.create();  // which frames may paint a reading: those that keep their time
+
+    function paintSoon() {
+      if (frame === null) frame = requestAnimationFrame(paintNow);
+    }
+
+    function unpainted() {  // the newest answer with the newest row views of its action, if not on the page yet
+      if (!latest) return null;
+      let reading = latest.reading;
+      if (reading && views && views.seq === latest.seq && views.id <= latest.id) {
+        const {top_down, bottom_up, states, importance} = views;
+        reading = {...reading, top_down, bottom_up, states, importance};
+      }
+      const viewsId = reading && reading.top_down ? views.id : null;
+      const newAnswer = shown.answerId !== latest.id, newViews = viewsId !== null && shown.viewsId !== viewsId;
+      return newAnswer || newViews ? {...latest, reading, viewsId, newAnswer, newViews} : null;
+    }
+
+    function paintNow(now) {
+      frame = null;
+      const may = pacer.frame(now), next = unpainted();  // every frame is timed while the pen is down or a reading waits
+      if (pad.penDown() || (next && !may)) frame = requestAnimationFrame(paintNow);
+      if (!next || !may) return;
+      const started = performance.now();
+      pacer.painted();
+      show(next.answer, next.reading, {local: pad.penDown(), message: next.message, from: "engine"});
+      shown.answerId = next.id;
+      shown.viewsId = next.viewsId;
+      const done = performance.now(), asking = asked.get(next.id) || {};
+      stats.frames.push(done - started);
+      if (next.newAnswer) {
+        stats.local += 1;
+        if (asking.pen) stats.behind.push(done - asking.stamp);
+      }
+      if (next.newViews) stats.views += 1;
+      // when: its newest point drawn (stamp), its request sent, its answer came back (and the worker's ms), painted
+      stats.painted.push({at: done, id: next.id, views: next.viewsId, stamp: asking.stamp, sent: asking.sent,
+                          came: asking.came, ms: asking.ms, skipping: pacer.skipping()});
+      for (const list of [stats.frames, stats.behind, stats.painted]) if (list.length > 600) list.shift();
     }
 
     function show(answer, reading, {local = false, message = null, from = "engine"} = {}) {
@@ -77,11 +155,11 @@
     }
 
     function showReading(reading, from) {
-      if (reading) reading.serial = ++serial;
       shown.reading = reading;
       BiLSTMRender.reading(readingElement, reading, row, timer !== null);
       pad.showBand(walking && reading ? reading.bands : null, row);
-      readingElement.querySelector(".reading").dataset.from = from;
+      const root = readingElement.querySelector(".reading");
+      if (root.dataset.from !== from) root.dataset.from = from;
     }
 
     // ---- actions the server hears about (Gradio only): numbered, sent once, asked again if unanswered
@@ -97,7 +175,7 @@
     }
     let answeredSeq = 0;
 
-    function finish() {  // the pen lifted: the finished drawing, read here at once and sent
+    function finish() {  // the pen lifted (or Undo, Clear, a digit picked): the finished drawing, read here and sent
       readHere();
       send({...pad.drawing(), seq, pick});
     }
@@ -152,6 +230,7 @@
         if (value.seq !== seq) return;  // an older action's reading, overtaken by a newer one
         answeredSeq = Math.max(answeredSeq, value.seq);
         shown.from = "server";
+        if (frame !== null) { cancelAnimationFrame(frame); frame = null; }  // a local reading waiting: the server's wins
         if (name === "answer") showAnswer(value);
         else showReading(value, "server");
       });
@@ -173,8 +252,8 @@
         const context = surface.getContext("2d");
         context.drawImage(image, 0, 0);
         const pixels = context.getImageData(0, 0, surface.width, surface.height).data;
-        const result = engine.readPicture(pixels, surface.width, surface.height, 4);
-        show(result ? result.answer : null, result ? result.reading : null, {from: "engine"});
+        latest = views = null;
+        ask({picture: {pixels, width: surface.width, height: surface.height, channels: 4}, pick: null}, performance.now());
         if (gallery.gradio) {
           gallery.gradio.props.value = JSON.stringify({example: button.dataset.name, seq});
           gallery.gradio.trigger("select");
@@ -242,7 +321,7 @@
     });
 
     show(null, null);
-    global.bilstm = {stats, engine, pad, state: () => ({seq, lastAction, pick, row, from: shown.from, answer: shown.answer, reading: shown.reading})};
+    global.bilstm = {stats, reader, pad, state: () => ({seq, lastAction, pick, row, from: shown.from, answer: shown.answer, reading: shown.reading})};
     return {wireGallery, watchServer};
   }
 

@@ -9,15 +9,12 @@ import json
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
 
 from conftest import drawing
 from harness import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DIGIT_STROKES,
     ONE,
     SEVEN,
@@ -107,47 +104,39 @@ def test_a_forwarded_loopback_is_counted_like_anyone(behind_proxy):
     assert join(behind_proxy, body, "127.0.0.73", X_Forwarded_For="203.0.113.77") == 200
 
 
-@pytest.mark.browser
-def test_a_real_page_behind_a_proxy_is_never_refused(behind_proxy, tmp_path):
+def test_a_real_page_behind_a_proxy_is_never_refused(behind_proxy, browser, tmp_path):
     """Chromium as a visitor the proxy names (203.0.113.50, not exempt): opening the page three times, drawing,
     a gallery digit, an upload, compare, the GIF and the API page; not one of its requests is refused."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed")
     from PIL import Image, ImageDraw
-    from playwright.sync_api import sync_playwright
 
     refused = []
     photo = tmp_path / "one.png"
     picture = Image.new("L", (200, 200), 255)
     ImageDraw.Draw(picture).line([(100, 20), (100, 180)], fill=0, width=14)
     picture.save(photo)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True,
-                                          extra_http_headers={"X-Forwarded-For": "203.0.113.50"})
-            page = context.new_page()
-            page.on("response", lambda response: response.status >= 400 and refused.append(
-                (response.status, response.url)))
-            for _ in range(3):
-                page.goto(behind_proxy + "/")
-                page.wait_for_function("() => window.bilstm && document.querySelector('#reading .reading')")
-            page.evaluate("() => document.fonts.ready")
-            page.wait_for_timeout(500)
-            for strokes in (SEVEN, ONE, SEVEN):
-                draw(page, strokes)
-                page.wait_for_function("() => document.querySelector('#reading .reading').dataset.from === 'server'",
-                                       timeout=15_000)
-                page.locator("#clear").click()
-            draw(page, SEVEN)
-            page.locator("#gallery button[data-name^='digit2_']").first.click()
-            page.locator("#compare input").check()
-            page.locator("#upload input[type=file]").set_input_files(str(photo))
-            page.wait_for_timeout(2000)
-            with page.expect_download(timeout=20_000):
-                page.locator("#export-gif").click()
-            page.goto(behind_proxy + "/?view=api")
-            page.wait_for_timeout(2000)
-        finally:
-            browser.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True,
+                                  extra_http_headers={"X-Forwarded-For": "203.0.113.50"})
+    page = context.new_page()
+    page.on("response", lambda response: response.status >= 400 and refused.append(
+        (response.status, response.url)))
+    for _ in range(3):
+        page.goto(behind_proxy + "/")
+        page.wait_for_function("() => window.bilstm && document.querySelector('#reading .reading')")
+    page.evaluate("() => document.fonts.ready")
+    page.wait_for_timeout(500)
+    for strokes in (SEVEN, ONE, SEVEN):
+        draw(page, strokes)
+        page.wait_for_function("() => document.querySelector('#reading .reading').dataset.from === 'server'",
+                               timeout=15_000)
+        page.locator("#clear").click()
+    draw(page, SEVEN)
+    page.locator("#gallery button[data-name^='digit2_']").first.click()
+    page.locator("#compare input").check()
+    page.locator("#upload input[type=file]").set_input_files(str(photo))
+    page.wait_for_timeout(2000)
+    with page.expect_download(timeout=20_000):
+        page.locator("#export-gif").click()
+    page.goto(behind_proxy + "/?view=api")
+    page.wait_for_timeout(2000)
+    context.close()
     assert refused == [], refused
