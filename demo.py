@@ -319,7 +319,7 @@ def source_of(drawing: object) -> dict:
     make) and where they were drawn; a gr.Error that says what is wrong with a drawing that is not one."""
     try:
         checked = parse_drawing(drawing)
-        parts = digits_of(render_drawing(checked)) if checked.strokes else []
+        parts = digits_of(render_drawing(checked), model) if checked.strokes else []
     except ValueError as error:
         raise gr.Error(f"Could not read that drawing: {error}") from None
     return {"parts": parts, "canvas": Canvas.of(checked) if parts else None, "pick": checked.pick,
@@ -335,7 +335,7 @@ def read_example(selection: object, compare: bool = False, request: gr.Request =
     except (ValueError, TypeError, KeyError, AttributeError):
         raise gr.Error("No such gallery digit.") from None
     with Image.open(path) as picture:
-        parts = digits_of(picture)
+        parts = digits_of(picture, model)
     return _newest({"parts": parts, "canvas": None, "pick": None, "seq": seq}, compare, request)
 
 
@@ -344,7 +344,7 @@ def read_image(path: str | None, compare: bool = False, action: object = None, r
     (set when the upload started, so that a drawing begun after it wins); None from the API."""
     picture = open_upload(path)
     try:
-        parts = [] if picture is None else digits_of(picture)
+        parts = [] if picture is None else digits_of(picture, model)
     except ValueError as error:
         raise gr.Error(f"Could not read that image: {error}") from None
     seq = None

@@ -302,12 +302,18 @@ def split_columns(ink: np.ndarray) -> list[tuple[int, int]]:
             if max(height, x1 - x0) >= SPECK * tallest]
 
 
-def to_mnist_digits(image: Image.Image | np.ndarray) -> list[dict]:
+def to_mnist_digits(image: Image.Image | np.ndarray, model: BiLSTM | None = None) -> list[dict]:
     """Any image -> one entry per digit, left to right: {"digit": (28, 28), "placement": Placement,
     "box": [x0, y0, x1, y1] of its ink in the input's pixels}; [] when there is no ink. Ink with no empty
     column and no speck is a list of one, the same digit to_mnist returns; to_mnist (training, calibration,
-    read_digit, the v1 API) keeps a speck and reads ink with a gap in it as one picture."""
+    read_digit, the v1 API) keeps a speck and reads ink with a gap in it as one picture. With a model, digits
+    that touch are cut and parts that belong together merged where the model reads them better
+    (reader.segment; each entry then carries its "logits" too)."""
     ink, factor = ink_map(image)
+    if model is not None:
+        from reader.segment import segment  # imports this module: imported when first used
+
+        return segment(model, ink, factor)
     parts = []
     for x0, x1 in split_columns(ink):
         placed = place(ink[:, x0:x1], factor, left=x0)

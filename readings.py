@@ -40,9 +40,10 @@ class Canvas:
                    float(drawing.strokes[-1][-1][0]))
 
 
-def digits_of(picture: Image.Image | np.ndarray) -> list[dict]:
-    """model.to_mnist_digits: [{"digit": (28, 28), "placement", "box"}, ...] left to right (what a session keeps)."""
-    return to_mnist_digits(picture)
+def digits_of(picture: Image.Image | np.ndarray, model: BiLSTM | None = None) -> list[dict]:
+    """model.to_mnist_digits: [{"digit": (28, 28), "placement", "box"}, ...] left to right (what a session keeps);
+    with the model, digits that touch are cut where it reads them better (reader.segment)."""
+    return to_mnist_digits(picture, model)
 
 
 def _numbers(array: np.ndarray, decimals: int) -> list:
@@ -110,14 +111,14 @@ def chosen_digit(parts: list[dict], pick: int | None, canvas: Canvas | None) -> 
 
 def read_picture(model: BiLSTM, picture: Image.Image | np.ndarray, pick: int | None = None) -> dict | None:
     """An uploaded or sent picture -> {"answer", "reading"}; None when it has no ink."""
-    return read_parts(model, digits_of(picture), pick)
+    return read_parts(model, digits_of(picture, model), pick)
 
 
 def read_drawing(model: BiLSTM, drawing: Drawing, pick: int | None = None) -> dict | None:
     """Strokes -> read_parts of the picture they make (strokes.render_drawing); None for no ink."""
     if not drawing.strokes:
         return None
-    return read_parts(model, digits_of(render_drawing(drawing)), pick, Canvas.of(drawing))
+    return read_parts(model, digits_of(render_drawing(drawing), model), pick, Canvas.of(drawing))
 
 
 def bands(placement, canvas: Canvas) -> dict:
