@@ -20,15 +20,18 @@ import numpy as np
 import model as model_module
 import strokes
 from model import BiLSTM
+from reader import segment
 
 WEB = Path(__file__).resolve().parent / "web"
 
 
 def engine_constants() -> dict:
-    """What web/engine.js needs to preprocess exactly as model.py and strokes.py do."""
+    """What web/engine.js needs to preprocess exactly as model.py and strokes.py do, and web/segment.js to cut
+    digits that touch as reader/segment.py does."""
     return {"max_raster": strokes.MAX_RASTER, "brush_fraction": strokes.BRUSH_FRACTION,
             "max_ink_rows": strokes.MAX_INK_ROWS, "max_side": model_module.MAX_SIDE,
-            "ink_floor": model_module.INK_FLOOR, "speck": model_module.SPECK}
+            "ink_floor": model_module.INK_FLOOR, "speck": model_module.SPECK,
+            "segment": {name.lower(): getattr(segment, name) for name in segment.RULE}}
 
 
 def browser_model(model: BiLSTM, sha256: str) -> dict:
@@ -59,7 +62,7 @@ def model_script(model: BiLSTM, sha256: str) -> str:
 
 CANVAS_WIDTH, CANVAS_HEIGHT = 560, 280  # canvas pixels (CSS scales it): 2:1, room for a number of a few digits
 MIN_STEP = 2  # canvas pixels of pen travel between the points kept (a digit is 100-300 points)
-SCRIPTS = ("kernel.js", "engine.js", "render.js", "canvas.js", "page.js")  # in the order they load
+SCRIPTS = ("kernel.js", "engine.js", "segment.js", "render.js", "canvas.js", "page.js")  # in the order they load
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 
 

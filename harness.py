@@ -180,14 +180,14 @@ DIGIT_STROKES = {"0": ZERO, "1": ONE, "2": TWO, "4": FOUR, "7": SEVEN}
 
 
 def engine_page(page, use_kernel: bool = True):
-    """Load the browser engine (web/kernel.js, web/engine.js and the committed model, as the page loads them)
+    """Load the browser engine (web/kernel.js, engine.js, segment.js and the committed model, as the page loads them)
     into a Playwright page as window.engine -> the page. No server: the scripts are added as they are."""
     from frontend import model_script
     from model import DEFAULT_WEIGHTS, load_model, sha256_of
 
     page.set_content("<!doctype html><title>engine</title>")
     page.add_script_tag(content=model_script(load_model(), sha256_of(DEFAULT_WEIGHTS)))
-    for name in ("kernel.js", "engine.js"):
+    for name in ("kernel.js", "engine.js", "segment.js"):
         page.add_script_tag(content=(ROOT / "web" / name).read_text())
     page.evaluate("useKernel => { window.engine = BiLSTMEngine.create(window.BILSTM_MODEL, useKernel); }", use_kernel)
     return page

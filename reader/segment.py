@@ -59,6 +59,8 @@ CUT_COST = 64  # a path crossing a stroke: per row whose boundary lies between t
 CORE = 0.5  # a stroke's core, for the cut's cost: ink at least this dark (a scan's grey rim is cut for free)
 STEP_COST = 1  # a path stepping one column sideways
 THROUGH = (2, 4, 6)  # eighths of a part's height: the rows the cut paths are anchored in
+RULE = ("MAX_RATIO", "PIECE_RATIO", "MIN_HEIGHT", "MAX_CUTS", "MAX_READS", "PENALTY", "MIN_CONFIDENCE", "MERGE_GAP",
+        "CUT_COST", "CORE", "STEP_COST", "THROUGH")  # what web/segment.js is sent (frontend.engine_constants)
 
 
 def _paths(mask: np.ndarray, row: int, margin: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -93,6 +93,21 @@ def test_drawings_read_the_same_in_the_browser(engine, model):
             compare(read_drawing(model, parse_drawing(sent)), result, f"drawing {index}")
 
 
+def test_numbers_whose_digits_touch_are_cut_the_same_in_the_browser(engine, model):
+    """reader/segment.py and web/segment.js: the same pieces (boxes, 28x28 inputs), numbers and verdicts."""
+    from training.numbers import numbers
+
+    count = 20 if engine.evaluate("() => engine.kernel") == "webassembly" else 5
+    drawings = [made.drawing for spacing in ("touching", "overlapping") for made in numbers("mnist_test", spacing, "canvas", count)]
+    theirs = run(engine, "drawings => drawings.map(d => engine.readDrawing(d))", drawings)
+    cut = 0
+    for index, (sent, result) in enumerate(zip(drawings, theirs)):
+        ours = read_drawing(model, parse_drawing(sent))
+        compare(ours, result, f"number {index}")
+        cut += len(ours["answer"]["digits"]) > 1
+    assert cut >= len(drawings) // 2  # most of them were cut: the comparison covers the cutting
+
+
 def test_the_raster_is_the_same_pixel_for_pixel(browser):
     engine = engine_page(browser.new_page())
     drawings = varied_drawings(300, seed=3)

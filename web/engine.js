@@ -8,7 +8,8 @@
 // both on 1,000+ inputs in Chromium and compares them):
 //   rasterize      strokes.rasterize: a pixel is ink when its centre is within the brush's radius of a segment
 //   inkMap         model._ink_map for a grey or RGB picture (float32 arithmetic emulated with Math.fround)
-//   splitColumns   model.split_columns: digits side by side, split at empty columns
+//   splitColumns   model.split_columns: digits side by side, split at empty columns (then web/segment.js merges
+//                  and cuts them as reader/segment.py does: digits that touch)
 //   place          model.place: crop, Lanczos to 20 px exactly as Pillow does it for "F" images, centre of mass
 //   readRows       model.read_rows: the BiLSTM, its hidden states, and the 56 partial readings
 //   rowImportance  model.row_importance: the 28 readings with one row blanked
@@ -513,11 +514,7 @@
 
     // ink map (h x w) of a drawing's raster or a picture -> {answer, reading}, as readings.read_picture.
     function readInk(ink, width, height, pick, drawing, scale) {
-      const parts = [];
-      for (const [x0, x1] of splitColumns(c, ink, width, height)) {
-        const placed = place(ink, width, height, x0, x1);
-        if (placed) parts.push(placed);
-      }
+      const parts = global.BiLSTMSegment.segment(api, ink, width, height);  // web/segment.js: split, merged, cut
       if (!parts.length) return null;
       const boxes = parts.map((part) => part.box.map((v) => Math.round(v / scale * 100) / 100));
       if (pick === null || pick === undefined) {
@@ -567,11 +564,12 @@
       return readInk(inkMap(c, rgb, width, height, channels), width, height, pick, null, 1);
     }
 
-    return {constants: c, sha256: exported.sha256, readDrawing, readPicture, rasterScale: (w, h) => rasterScale(c, w, h),
-            rasterize: (drawing) => rasterize(c, drawing), rasterInk: (raster) => rasterInk(c, raster),
-            inkMap: (rgb, w, h, channels) => inkMap(c, rgb, w, h, channels),
-            splitColumns: (ink, w, h) => splitColumns(c, ink, w, h), place, inputRows, inputColumns,
-            readRows, readDigit, judge, kernel};
+    const api = {constants: c, sha256: exported.sha256, readDrawing, readPicture, rasterScale: (w, h) => rasterScale(c, w, h),
+                 rasterize: (drawing) => rasterize(c, drawing), rasterInk: (raster) => rasterInk(c, raster),
+                 inkMap: (rgb, w, h, channels) => inkMap(c, rgb, w, h, channels),
+                 splitColumns: (ink, w, h) => splitColumns(c, ink, w, h), place, inputRows, inputColumns,
+                 readRows, readDigit, judge, kernel};
+    return api;
   }
 
   global.BiLSTMEngine = {create, roundHalfEven};
