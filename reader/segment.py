@@ -13,7 +13,8 @@ recognition, with the app's own 49,418-parameter BiLSTM as the recognizer:
   2. Merges: two neighbouring parts less than MERGE_GAP of the taller one's height apart, one of them read as
      "not a digit" (a 5 whose flag was lifted off), are read together; the whole replaces them if it is a
      digit read with at least MIN_CONFIDENCE.
-  3. Which parts are cut: those wider than MAX_RATIO times their height, and those read as "not a digit".
+  3. Which parts are cut: those wider than MAX_RATIO times their height, and those read as "not a digit" wider
+     than FLAGGED_RATIO times their height.
   4. Cut candidates: paths from the part's top row to its bottom row, stepping at most one column a row, that
      cross as little of the strokes' core (ink >= CORE) as they can: each row where the path runs between two
      core pixels costs CUT_COST, each column it steps STEP_COST (integers). Two dynamic programmes, from the
@@ -48,25 +49,34 @@ import torch
 from model import BiLSTM, judge, place, split_columns
 
 MAX_RATIO = 1.15  # a part wider than this times its height is tried for cuts (353 of MNIST test's 10,000 are)
+FLAGGED_RATIO = 1.0  # a part read as "not a digit" is tried when wider than this times its height (a narrower
+# one is a shape or a letter far more often than two digits: cut, 8% of held-out non-digits became numbers)
 PIECE_RATIO = 1.6  # a piece wider than this times its height is not one digit: not read
 MIN_HEIGHT = 0.4  # a piece lower than this fraction of its part's height is not a digit of the number: not read
 MAX_CUTS = 8  # cut candidates a part, cheapest first
 MAX_READS = 48  # extra readings a drawing (pieces and merges); ~1 ms each in plain JavaScript
-PENALTY = 1.0  # log units each piece after the first must win by (a factor e in probability)
+PENALTY = 0.1  # log units each piece after the first must win by (10% in probability; 0.1-1.0 read alike)
 MIN_CONFIDENCE = 0.9  # a flagged part, or two parts merged, are replaced only by digits read at least this sure
 MERGE_GAP = 0.25  # parts closer than this fraction of the taller one's height may be one digit
 CUT_COST = 64  # a path crossing a stroke: per row whose boundary lies between two pixels of the stroke's core
 CORE = 0.5  # a stroke's core, for the cut's cost: ink at least this dark (a scan's grey rim is cut for free)
 STEP_COST = 1  # a path stepping one column sideways
 THROUGH = (2, 4, 6)  # eighths of a part's height: the rows the cut paths are anchored in
-RULE = ("MAX_RATIO", "PIECE_RATIO", "MIN_HEIGHT", "MAX_CUTS", "MAX_READS", "PENALTY", "MIN_CONFIDENCE", "MERGE_GAP",
+RULE = ("MAX_RATIO", "FLAGGED_RATIO", "PIECE_RATIO", "MIN_HEIGHT", "MAX_CUTS", "MAX_READS", "PENALTY", "MIN_CONFIDENCE", "MERGE_GAP",
         "CUT_COST", "CORE", "STEP_COST", "THROUGH")  # what web/segment.js is sent (frontend.engine_constants)
 
 
 def _paths(mask: np.ndarray, row: int, margin: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """mask (h, w) bool: a part's ink; row: 0..h-1 -> (costs (w + 1,), paths (w + 1, h)): for every boundary b of
     that row (b = 0..w: between pixel b - 1 and b), the cost of the cheapest path from the top row to the bottom
-    row through it, and that path (its boundary column in each row).
+    row through it, and that path (its boundary column in each row). _sweeps, then _through."""
+    return _through(_sweeps(mask, margin), row)
+
+
+def _sweeps(mask: np.ndarray, margin: int) -> tuple[np.ndarray, ...]:
+    """The two dynamic programmes over a part's ink -> (cut, down, down_step, up, up_step), each (h, w + 1): down[y, b]
+    the cheapest cost from the top row to boundary b of row y, down_step the step taken into it (-1, 0, +1); up the
+    same from the bottom row.
 
     A path's boundary in row y lies at column p[y] in 0..w and moves at most one column from row to row; it costs
     CUT_COST for each row where both pixels beside it are ink, STEP_COST for each column it steps, and a row's
@@ -78,7 +88,6 @@ def _paths(mask: np.ndarray, row: int, margin: int = 0) -> tuple[np.ndarray, np.
     big = np.iinfo(np.int64).max // 4
 
     def sweep(rows: range) -> tuple[np.ndarray, np.ndarray]:
-        """Cheapest cost from the first row of `rows` to each (row, b), and the step taken into it (-1, 0, +1)."""
         total, step = np.zeros((h, w + 1), np.int64), np.zeros((h, w + 1), np.int8)
         previous = None
         for y in rows:
@@ -96,11 +105,16 @@ def _paths(mask: np.ndarray, row: int, margin: int = 0) -> tuple[np.ndarray, np.
             previous = y
         return total, step
 
-    down, down_step = sweep(range(h))  # from the top row
-    up, up_step = sweep(range(h - 1, -1, -1))  # from the bottom row
+    return (cut, *sweep(range(h)), *sweep(range(h - 1, -1, -1)))
+
+
+def _through(sweeps: tuple[np.ndarray, ...], row: int) -> tuple[np.ndarray, np.ndarray]:
+    """_sweeps and a row -> (costs (w + 1,), paths (w + 1, h)): the cheapest path through each boundary of the row."""
+    cut, down, down_step, up, up_step = sweeps
+    h, columns = cut.shape
     costs = down[row] + up[row] - cut[row]
-    paths = np.zeros((w + 1, h), np.int64)  # every boundary of the row at once
-    paths[:, row] = np.arange(w + 1)
+    paths = np.zeros((columns, h), np.int64)  # every boundary of the row at once
+    paths[:, row] = np.arange(columns)
     for y in range(row, 0, -1):  # back up to the top: the step that led into row y
         paths[:, y - 1] = paths[:, y] + down_step[y, paths[:, y]]
     for y in range(row, h - 1):  # down to the bottom, likewise from the bottom sweep
@@ -119,17 +133,21 @@ def _cut_costs(mask: np.ndarray) -> np.ndarray:
 
 def _minima(costs: np.ndarray, margin: int) -> list[tuple[int, int]]:
     """-> [(cost, b)]: the valleys of costs (runs of equal costs lower than the runs on either side), each at its
-    run's middle (rounded down), where that lies margin..w - margin."""
+    run's first boundary, its middle (rounded down) and its last (a flat bridge between two digits is cut best
+    next to one of them), where that lies margin..w - margin."""
     w = len(costs) - 1
     runs, b = [], 0
     while b <= w:
         end = b
         while end + 1 <= w and costs[end + 1] == costs[b]:
             end += 1
-        runs.append((int(costs[b]), (b + end) // 2))
+        runs.append((int(costs[b]), b, end))
         b = end + 1
-    return [(cost, middle) for (before, _), (cost, middle), (after, _) in zip(runs, runs[1:], runs[2:])
-            if cost < before and cost < after and margin <= middle <= w - margin]
+    found = []
+    for (before, _, _), (cost, start, end), (after, _, _) in zip(runs, runs[1:], runs[2:]):
+        if cost < before and cost < after:
+            found += [(cost, b) for b in sorted({start, (start + end) // 2, end}) if margin <= b <= w - margin]
+    return found
 
 
 def cuts(mask: np.ndarray, limit: int = MAX_CUTS) -> list[np.ndarray]:
@@ -141,9 +159,9 @@ def cuts(mask: np.ndarray, limit: int = MAX_CUTS) -> list[np.ndarray]:
     column by column), each pushed right of its left neighbour where they would cross."""
     h, w = mask.shape
     radius, margin = max(2, h // 8), max(2, h // 20)
-    candidates, paths = [], {}
+    candidates, paths, sweeps = [], {}, _sweeps(mask, margin)
     for k, eighths in enumerate(THROUGH):
-        costs, paths[k] = _paths(mask, min(h - 1, h * eighths // 8), margin)
+        costs, paths[k] = _through(sweeps, min(h - 1, h * eighths // 8))
         candidates += [(cost, k, b) for cost, b in _minima(costs, margin)]
     candidates.sort()
     kept, splits, near = [], [], []
@@ -229,13 +247,14 @@ def segment(model: BiLSTM, ink: np.ndarray, factor: int = 1, max_reads: int = MA
         parts.append((x0, x1, placed, readings[index]))
         index += 1
 
-    # Cuts: parts wider than a digit, or not a digit, widest first while the budget lasts.
+    # Cuts: parts wider than a digit, or not a digit and as wide as high, widest first while the budget lasts.
     tried = {}  # part index -> (number of cut paths, pieces [(a, b, piece ink, placed)])
     for i in sorted(range(len(parts)), key=lambda i: (parts[i][0] - parts[i][1], i)):
         x0, x1, placed, reading = parts[i]
         top, bottom = _rows(ink[:, x0:x1])
         height = bottom - top + 1
-        if budget <= 0 or not (x1 - x0 > MAX_RATIO * height or reading["not_a_digit"]):
+        wide = x1 - x0 > (FLAGGED_RATIO if reading["not_a_digit"] else MAX_RATIO) * height
+        if budget <= 0 or not wide:
             continue
         mask = ink[top : bottom + 1, x0:x1] >= CORE
         paths = cuts(mask)

@@ -27,9 +27,8 @@
     return cut;
   }
 
-  // segment._paths: for every boundary b of `row`, the cost of the cheapest top-to-bottom path through it, and a
-  // function that gives that path.
-  function paths(s, mask, h, w, row, margin) {
+  // segment._sweeps: the cut costs and the two dynamic programmes (from the top row, from the bottom one)
+  function sweeps(s, mask, h, w, margin) {
     const W = w + 1, cut = cutCosts(s, mask, h, w);
     for (let y = 0; y < h; y++) {
       for (let b = 0; b < margin; b++) cut[y * W + b] = s.cut_cost * (h + 1);
@@ -55,10 +54,15 @@
       }
       return {total, step};
     };
-    const down = sweep(true), up = sweep(false);
+    return {W, h, cut, down: sweep(true), up: sweep(false)};
+  }
+
+  // segment._through: the cost of the cheapest path through each boundary of `row`, and a function that traces
+  // the path of the boundaries asked for
+  function through({W, h, cut, down, up}, row) {
     const costs = new Float64Array(W);
     for (let b = 0; b < W; b++) costs[b] = down.total[row * W + b] + up.total[row * W + b] - cut[row * W + b];
-    const pathOf = (b) => {  // traced back only for the boundaries asked for
+    const pathOf = (b) => {
       const path = new Int32Array(h);
       path[row] = b;
       for (let y = row; y > 0; y--) path[y - 1] = path[y] + down.step[y * W + path[y]];
@@ -68,18 +72,21 @@
     return {costs, pathOf};
   }
 
-  function minima(costs, margin) {  // segment._minima: valleys, each at its run's middle
+  function minima(costs, margin) {  // segment._minima: valleys, each at its run's first, middle and last boundary
     const w = costs.length - 1, runs = [];
     for (let b = 0; b <= w;) {
       let end = b;
       while (end + 1 <= w && costs[end + 1] === costs[b]) end++;
-      runs.push([costs[b], Math.floor((b + end) / 2)]);
+      runs.push([costs[b], b, end]);
       b = end + 1;
     }
     const found = [];
     for (let i = 1; i + 1 < runs.length; i++) {
-      const [cost, middle] = runs[i];
-      if (cost < runs[i - 1][0] && cost < runs[i + 1][0] && margin <= middle && middle <= w - margin) found.push([cost, middle]);
+      const [cost, start, end] = runs[i];
+      if (!(cost < runs[i - 1][0] && cost < runs[i + 1][0])) continue;
+      for (const b of [...new Set([start, Math.floor((start + end) / 2), end])].sort((x, y) => x - y)) {
+        if (margin <= b && b <= w - margin) found.push([cost, b]);
+      }
     }
     return found;
   }
@@ -91,9 +98,9 @@
 
   function cuts(s, mask, h, w) {  // segment.cuts
     const radius = Math.max(2, Math.floor(h / 8)), margin = Math.max(2, Math.floor(h / 20));
-    const candidates = [], byRow = [];
+    const candidates = [], byRow = [], swept = sweeps(s, mask, h, w, margin);
     s.through.forEach((eighths, k) => {
-      const found = paths(s, mask, h, w, Math.min(h - 1, Math.floor(h * eighths / 8)), margin);
+      const found = through(swept, Math.min(h - 1, Math.floor(h * eighths / 8)));
       byRow.push(found.pathOf);
       for (const [cost, b] of minima(found.costs, margin)) candidates.push([cost, k, b]);
     });
@@ -246,7 +253,7 @@
     for (const i of order) {
       const {x0, x1, reading} = parts[i];
       const [top, bottom] = rowsOf(ink, width, height, x0, x1), partHeight = bottom - top + 1;
-      if (budget <= 0 || !(x1 - x0 > s.max_ratio * partHeight || reading.not_a_digit)) continue;
+      if (budget <= 0 || !(x1 - x0 > (reading.not_a_digit ? s.flagged_ratio : s.max_ratio) * partHeight)) continue;
       const h = partHeight, w = x1 - x0, mask = new Uint8Array(h * w);
       for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) mask[y * w + x] = ink[(top + y) * width + x0 + x] >= s.core ? 1 : 0;
       const list = cuts(s, mask, h, w);

@@ -68,8 +68,8 @@ def test_digits_overlapping_are_cut_and_read(model):
 
 
 def test_a_bridge_stroke_between_two_digits_is_cut(model):
-    sent = drawing((ONE, 60, 1), (ZERO, 190, 1))
-    sent["strokes"].append([[200, 150], [270, 150]])  # a tail from the 1 into the 0
+    sent = drawing((ONE, 60, 1), (ZERO, 220, 1))
+    sent["strokes"].append([[200, 150], [300, 150]])  # a tail from the 1 into the 0
     parts, verdicts = read(model, sent)
     assert parts == 1
     assert number(verdicts) == "10"
@@ -151,9 +151,9 @@ def test_the_same_drawing_is_cut_the_same_way(model):
 
 
 def test_the_rules_numbers():
-    assert (segment.MAX_RATIO, segment.PIECE_RATIO, segment.MIN_HEIGHT) == (1.15, 1.6, 0.4)
+    assert (segment.MAX_RATIO, segment.FLAGGED_RATIO, segment.PIECE_RATIO, segment.MIN_HEIGHT) == (1.15, 1.0, 1.6, 0.4)
     assert (segment.MAX_CUTS, segment.MAX_READS, segment.THROUGH) == (8, 48, (2, 4, 6))
-    assert (segment.PENALTY, segment.MIN_CONFIDENCE, segment.MERGE_GAP) == (1.0, 0.9, 0.25)
+    assert (segment.PENALTY, segment.MIN_CONFIDENCE, segment.MERGE_GAP) == (0.1, 0.9, 0.25)
     assert (segment.CUT_COST, segment.STEP_COST, segment.CORE) == (64, 1, 0.5)
 
 
@@ -174,6 +174,21 @@ def test_only_parts_wider_than_max_ratio_are_tried(model):
             parts = segment.segment(model, ink)
         assert not judge(model, parts[0]["logits"]).not_a_digit  # read as a 0 either way: only the width decides
         assert (counted.count > 1) == tried
+
+
+def test_parts_read_as_not_a_digit_are_tried_only_past_flagged_ratio(model):
+    ink = np.zeros((140, 400), np.float32)
+    ink[20:120, 20:30] = ink[20:120, 50:60] = 1.0  # two bars joined top and bottom: a box, "not a digit"
+    ink[20:30, 20:60] = ink[110:120, 20:60] = 1.0
+    for width, tried in ((int(segment.FLAGGED_RATIO * 100), False), (int(segment.FLAGGED_RATIO * 100) + 2, True)):
+        box = ink.copy()
+        box[20:120, 20 + width - 10 : 20 + width] = 1.0
+        box[20:30, 20 : 20 + width] = box[110:120, 20 : 20 + width] = 1.0
+        box[:, 20 + width :] = 0.0
+        with Counted(model) as counted:
+            parts = segment.segment(model, box)
+        assert tried or judge(model, parts[0]["logits"]).not_a_digit  # flagged: only the width decides
+        assert (counted.count > 1) == tried, width
 
 
 def test_pieces_are_no_lower_than_min_height_nor_wider_than_piece_ratio():
@@ -207,8 +222,9 @@ def test_a_cut_costs_cut_cost_per_row_of_core_crossed_and_step_cost_per_column()
     mask[10:13, 6:14] = True  # joined by a bridge 3 rows thick
     costs, _ = segment._paths(mask, 15)
     assert costs[10] == 3 * segment.CUT_COST  # straight down through the bridge
-    paths = segment.cuts(mask)
-    assert len(paths) == 1 and segment._path_costs(mask, paths) == [3 * segment.CUT_COST]
+    paths = segment.cuts(mask)  # the bridge's two ends and its middle
+    assert [int(p[15]) for p in paths] == [6, 10, 14]
+    assert segment._path_costs(mask, paths) == [3 * segment.CUT_COST] * 3
     assert segment._path_costs(mask, [np.array([8] * 15 + [9] * 15)]) == [3 * segment.CUT_COST + segment.STEP_COST]
 
 
