@@ -10,15 +10,16 @@
     python -m training.numbers --out /tmp/numbers.png    # a contact sheet of each spacing, canvas and picture
 
 Writers the model never trained on: MNIST's *test* digits (train.py never reads them) and scikit-learn's
-load_digits (UCI optdigits: 43 other people; each 8x8 enlarged to a 28x28 MNIST-like digit first). Two forms:
+load_digits (UCI optdigits: 43 other people; each 8x8 enlarged to 160 px of black ink as bench/other_hands.py
+reads it, then made a 28x28 MNIST-like digit by model.to_mnist). Two forms:
   - "canvas": each digit thinned and traced into pen strokes (harness.digit_strokes), drawn with the page's
     brush (24 px on the 280 px high canvas) by strokes.rasterize: the page's path for a drawing;
   - "picture": the digit's own grey pixels enlarged (bilinear), dark on white: a clean scan.
 Each digit is 45-80% of the canvas high (people write digits of a number at different sizes) and wanders up or
 down by up to 8% of the height. Spacing, measured on the ink in canvas pixels, from the right digit's left:
-  - "separated": a clear gap between the inks, 8-30% of the digit's height (bench/numbers.py's rule);
+  - "separated": a clear gap between the inks, 8-30% of the taller one's height (bench/numbers.py's rule);
   - "touching": slid left until its ink first shares a pixel with the ink to its left, in some row;
-  - "overlapping": slid 2-6 px further than touching (strokes cross, or a stroke lies in the other's box).
+  - "overlapping": slid 2-6 canvas px further than touching (strokes cross, or lie in the other's columns).
 Deterministic: number i of (source, spacing, form, seed) has its own generator seeded by those, so the same call
 gives the same numbers and any prefix of a longer run is the shorter run.
 """
