@@ -153,7 +153,7 @@ def test_the_same_drawing_is_cut_the_same_way(model):
 def test_the_rules_numbers():
     assert (segment.MAX_RATIO, segment.FLAGGED_RATIO, segment.PIECE_RATIO, segment.MIN_HEIGHT) == (1.15, 1.0, 1.6, 0.4)
     assert (segment.MAX_CUTS, segment.MAX_READS, segment.THROUGH) == (8, 48, (2, 4, 6))
-    assert (segment.PENALTY, segment.MIN_CONFIDENCE, segment.MERGE_GAP) == (0.1, 0.9, 0.25)
+    assert (segment.PENALTY, segment.MIN_CONFIDENCE, segment.MERGE_GAP) == (0.0, 0.9, 0.25)
     assert (segment.CUT_COST, segment.STEP_COST, segment.CORE) == (64, 1, 0.5)
 
 
