@@ -1,4 +1,4 @@
-"""Digits that touch: segmentation by recognition, the Python reference (web/segment.js is to be its twin).
+"""Digits that touch: segmentation by recognition, the Python reference (web/segment.js is its twin).
 
     from reader.segment import segment
     ink, factor = model.ink_map(picture)
@@ -19,11 +19,11 @@ recognition, with the app's own 49,418-parameter BiLSTM as the recognizer:
      cross as little of the strokes' core (ink >= CORE) as they can: each row where the path runs between two
      core pixels costs CUT_COST, each column it steps STEP_COST (integers). Two dynamic programmes, from the
      top and from the bottom, give for every column of a row the cheapest path through it; in each row of
-     THROUGH, the columns where that cost is a local minimum are candidates, at most MAX_CUTS a part,
-     cheapest first. A clear valley between strokes costs nothing, a touch the rows of its contact, crossed
-     strokes their thickness: the column projection's minima, the thinnest ink and the valley between
-     strokes (as a drop-fall path finds it) in one rule, and a path bends round a stroke that leans into
-     the other digit's columns.
+     THROUGH, the valleys of that cost (a flat one at both ends and its middle) are candidates, at most
+     MAX_CUTS a part, cheapest first, none along the part's own edges (a twentieth of its height). A clear
+     valley between strokes costs nothing, a touch the rows of its contact, crossed strokes their thickness:
+     the column projection's minima, the thinnest ink and the valley between strokes (as a drop-fall path
+     finds it) in one rule, and a path bends round a stroke that leans into the other digit's columns.
   5. Pieces: all the ink between two cut paths (or a part's edge), at least MIN_HEIGHT of the part's height
      and at most PIECE_RATIO times as wide as high; each goes through model.place and the BiLSTM like any
      digit, all of a drawing in one batch.
@@ -33,7 +33,7 @@ recognition, with the app's own 49,418-parameter BiLSTM as the recognizer:
      as "not a digit" is replaced only by pieces each read with at least MIN_CONFIDENCE: a scribble stays
      flagged instead of becoming "111".
 Bounded work: at most MAX_READS readings a drawing beyond its parts' (pieces and merges; parts are cut widest
-first, and where the budget runs out the dearest cuts are dropped), in two batches (the parts, the pieces).
+first, and where the budget runs out the dearest cuts are dropped), in batches (the parts, each merge, the pieces).
 Ties are broken by stated rules (cut candidates by cost, then row, then column; Viterbi keeps the first best),
 geometry is integer on the ink map model.ink_map gives (ink > 0 is a piece's ink, as model.place reads it), and
 scores are float64 sums of float32 log-softmax values: what a JavaScript twin needs to cut the same pixels.
@@ -55,16 +55,16 @@ PIECE_RATIO = 1.6  # a piece wider than this times its height is not one digit: 
 MIN_HEIGHT = 0.4  # a piece lower than this fraction of its part's height is not a digit of the number: not read
 MAX_CUTS = 8  # cut candidates a part, cheapest first
 MAX_READS = 48  # extra readings a drawing (pieces and merges); ~1 ms each in plain JavaScript
-PENALTY = 0.0  # log units each piece after the first must win by (0: each piece already costs its own log-probability,
-# about -0.04 for a clear digit; 0.1 lost a 1 into its neighbour in 4 of 100 touching numbers)
+PENALTY = 0.0  # log units each piece after the first must win by (0: each piece already costs its own
+# log-probability, about -0.04 for a clear digit; 0.1 lost a 1 into its neighbour in 4 of 100 touching numbers)
 MIN_CONFIDENCE = 0.9  # a flagged part, or two parts merged, are replaced only by digits read at least this sure
 MERGE_GAP = 0.25  # parts closer than this fraction of the taller one's height may be one digit
 CUT_COST = 64  # a path crossing a stroke: per row whose boundary lies between two pixels of the stroke's core
 CORE = 0.5  # a stroke's core, for the cut's cost: ink at least this dark (a scan's grey rim is cut for free)
 STEP_COST = 1  # a path stepping one column sideways
 THROUGH = (2, 4, 6)  # eighths of a part's height: the rows the cut paths are anchored in
-RULE = ("MAX_RATIO", "FLAGGED_RATIO", "PIECE_RATIO", "MIN_HEIGHT", "MAX_CUTS", "MAX_READS", "PENALTY", "MIN_CONFIDENCE", "MERGE_GAP",
-        "CUT_COST", "CORE", "STEP_COST", "THROUGH")  # what web/segment.js is sent (frontend.engine_constants)
+RULE = ("MAX_RATIO", "FLAGGED_RATIO", "PIECE_RATIO", "MIN_HEIGHT", "MAX_CUTS", "MAX_READS", "PENALTY",
+        "MIN_CONFIDENCE", "MERGE_GAP", "CUT_COST", "CORE", "STEP_COST", "THROUGH")  # sent to web/segment.js
 
 
 def _paths(mask: np.ndarray, row: int, margin: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -154,9 +154,10 @@ def _minima(costs: np.ndarray, margin: int) -> list[tuple[int, int]]:
 def cuts(mask: np.ndarray, limit: int = MAX_CUTS) -> list[np.ndarray]:
     """A part's ink (h, w) bool -> up to `limit` cut paths, each (h,) int: in row y, columns < path[y] lie left of
     the cut. Candidates: in each row of THROUGH, the valleys of the path cost along the row (_minima), paths kept
-    a twentieth of the height off the part's edges (a 1 is about a tenth as wide as high); all of them cheapest first (ties: the row listed first, then the
-    leftmost), one a row within an eighth of the height (the cheapest); a path that leaves ink in fewer than
-    MIN_HEIGHT of the rows on one side, or splits the ink the same way as one already kept, is dropped. The kept paths are returned left to right (by their mean column, then
+    a twentieth of the height off the part's edges (a 1 is about a tenth as wide as high); all of them cheapest
+    first (ties: the row listed first, then the leftmost), one a row within an eighth of the height (the
+    cheapest); a path that leaves ink in fewer than MIN_HEIGHT of the rows on one side, or splits the ink the same
+    way as one already kept, is dropped. The kept paths are returned left to right (by their sum of columns, then
     column by column), each pushed right of its left neighbour where they would cross."""
     h, w = mask.shape
     radius, margin = max(2, h // 8), max(2, h // 20)
@@ -283,8 +284,9 @@ def segment(model: BiLSTM, ink: np.ndarray, factor: int = 1, max_reads: int = MA
             continue
         for _, _, piece_ink, piece_placed, piece_reading in chosen:
             top, bottom, left, right = _extent(piece_ink)
+            box = [(x0 + left) * factor, top * factor, (x0 + right + 1) * factor, (bottom + 1) * factor]
             result.append({"digit": piece_placed[0], "placement": piece_placed[1], "logits": piece_reading["logits"],
-                           "box": [(x0 + left) * factor, top * factor, (x0 + right + 1) * factor, (bottom + 1) * factor]})
+                           "box": box})
     return result
 
 
