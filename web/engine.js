@@ -513,8 +513,10 @@
     }
 
     // ink map (h x w) of a drawing's raster or a picture -> {answer, reading}, as readings.read_picture.
-    function readInk(ink, width, height, pick, drawing, scale) {
-      const parts = global.BiLSTMSegment.segment(api, ink, width, height);  // web/segment.js: split, merged, cut
+    // maxReads: readings web/segment.js may spend beyond the parts' (undefined: its MAX_READS; 0: split at empty
+    // columns only, e.g. for the frames while the pen moves, where each reading costs ~1 ms, ~4 ms on a phone)
+    function readInk(ink, width, height, pick, drawing, scale, maxReads) {
+      const parts = global.BiLSTMSegment.segment(api, ink, width, height, maxReads);  // split, merged, cut
       if (!parts.length) return null;
       const boxes = parts.map((part) => part.box.map((v) => Math.round(v / scale * 100) / 100));
       if (pick === null || pick === undefined) {
@@ -554,14 +556,14 @@
       return {answer, reading};
     }
 
-    function readDrawing(drawing, pick = null) {  // readings.read_drawing; throws for too much ink
+    function readDrawing(drawing, pick = null, maxReads = undefined) {  // readings.read_drawing; throws for too much ink
       if (!drawing.strokes.length) return null;
       const raster = rasterize(c, drawing);
-      return readInk(rasterInk(c, raster), raster.width, raster.height, pick, drawing, raster.scale);
+      return readInk(rasterInk(c, raster), raster.width, raster.height, pick, drawing, raster.scale, maxReads);
     }
 
-    function readPicture(rgb, width, height, channels, pick = null) {  // readings.read_picture of a picture
-      return readInk(inkMap(c, rgb, width, height, channels), width, height, pick, null, 1);
+    function readPicture(rgb, width, height, channels, pick = null, maxReads = undefined) {  // readings.read_picture
+      return readInk(inkMap(c, rgb, width, height, channels), width, height, pick, null, 1, maxReads);
     }
 
     const api = {constants: c, sha256: exported.sha256, readDrawing, readPicture, rasterScale: (w, h) => rasterScale(c, w, h),
