@@ -5,7 +5,8 @@ Chromium; no server: the scripts are loaded into a blank page).
 and wide canvases, numbers of 2-4 digits, scribbles, a dot, a line, ink on the edges, a 2048-px canvas, a
 16-px one). On every one: the same ink (the drawing's raster, pixel for pixel), the same digits found, the same
 top digit and verdict, the 28x28 input within 1/255, probabilities, the 56 partial readings, the row importance
-and the hidden states within 1e-4, the canvas bands within 1e-3. Python (readings.py) is the reference; a change
+and the hidden states within 1e-4, the canvas bands within 1e-3. And 40 numbers whose digits touch or overlap
+(training/numbers.py): the same pieces cut (reader/segment.py and web/segment.js). Python (readings.py) is the reference; a change
 to either side alone fails here. Both the WebAssembly kernel (all 1,000) and the plain-JavaScript one (100 of them) are checked.
 """
 
