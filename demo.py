@@ -142,7 +142,7 @@ def drawing_state(drawing: object) -> dict:
         checked = parse_drawing(drawing)
     except ValueError as error:
         raise gr.Error(f"Could not read that drawing: {error}") from None
-    return {"digits": digits_of_drawing(checked), "pick": checked.pick, "seq": checked.seq}
+    return {"digits": digits_of_drawing(model, checked), "pick": checked.pick, "seq": checked.seq}
 
 
 def read_strokes(drawing: object, compare: bool = False, request: gr.Request = None) -> dict:
@@ -160,7 +160,7 @@ def read_example(selection: object, compare: bool = False, request: gr.Request =
     except (ValueError, TypeError, KeyError, AttributeError):
         raise gr.Error("No such gallery digit.") from None
     with Image.open(path) as picture:
-        digits = digits_of_picture(picture)
+        digits = digits_of_picture(model, picture)
     return _newest({"digits": digits, "pick": None, "seq": seq}, compare, request)
 
 
@@ -169,7 +169,7 @@ def read_image(path: str | None, compare: bool = False, action: object = None, r
     (set when the upload started, so that a drawing begun after it wins); None from the API."""
     picture = open_upload(path)
     try:
-        digits = Digits(()) if picture is None else digits_of_picture(picture)
+        digits = Digits(()) if picture is None else digits_of_picture(model, picture)
     except ValueError as error:
         raise gr.Error(f"Could not read that image: {error}") from None
     seq = None

@@ -22,16 +22,18 @@ import numpy as np
 
 import model as model_module
 from model import BiLSTM
-from reader import preprocess, strokes
+from reader import preprocess, segment, strokes
 
 WEB = Path(__file__).resolve().parent / "web"
 
 
 def engine_constants() -> dict:
-    """What web/strokes.js and web/preprocess.js need to compute exactly as reader/strokes.py and reader/preprocess.py do."""
+    """What web/strokes.js, web/preprocess.js and web/segment.js need to compute exactly as reader/strokes.py,
+    reader/preprocess.py and reader/segment.py do (each number defined once, there)."""
     return {"max_raster": strokes.MAX_RASTER, "brush_fraction": strokes.BRUSH_FRACTION,
             "max_ink_rows": strokes.MAX_INK_ROWS, "max_side": preprocess.MAX_SIDE,
-            "ink_floor": preprocess.INK_FLOOR, "speck": preprocess.SPECK}
+            "ink_floor": preprocess.INK_FLOOR, "speck": preprocess.SPECK,
+            "segment": {name.lower(): getattr(segment, name) for name in segment.RULE}}
 
 
 def browser_model(model: BiLSTM, sha256: str) -> dict:
@@ -62,10 +64,11 @@ def model_script(model: BiLSTM, sha256: str) -> str:
 
 CANVAS_WIDTH, CANVAS_HEIGHT = 560, 280  # canvas pixels (CSS scales it): 2:1, room for a number of a few digits
 MIN_STEP = 2  # canvas pixels of pen travel between the points kept (a digit is 100-300 points)
-# The engine, in the order it loads: the WebAssembly kernel, then each file the twin of a Python one (strokes.py,
-# model.py's preprocessing, model.py's network, readings.py), then the worker's message loop. The worker runs
+# The engine, in the order it loads: the WebAssembly kernel, then each file the twin of a Python one
+# (reader/strokes.py, reader/preprocess.py, model.py's network, reader/segment.py, reader/readings.py), then the
+# worker's message loop. The worker runs
 # their text (worker_source); the page loads them too, for a browser where no worker can start.
-ENGINE_SCRIPTS = ("kernel.js", "strokes.js", "preprocess.js", "lstm.js", "readings.js", "worker.js")
+ENGINE_SCRIPTS = ("kernel.js", "strokes.js", "preprocess.js", "lstm.js", "segment.js", "readings.js", "worker.js")
 PAGE_SCRIPTS = ("render.js", "canvas.js", "reader.js", "pacer.js", "page.js")  # after the engine, in this order
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 

@@ -22,7 +22,8 @@ import torch
 from PIL import Image
 
 from model import BiLSTM, Verdict, judge, read_rows, row_importance
-from reader.preprocess import to_mnist, to_mnist_digits
+from reader.preprocess import to_mnist
+from reader.segment import split_digits
 from reader.strokes import Drawing, render_drawing
 
 
@@ -52,16 +53,17 @@ class Digits:
     canvas: Canvas | None = None
 
 
-def digits_of_drawing(drawing: Drawing) -> Digits:
-    """Strokes -> the digits of the picture they make (strokes.render_drawing), on their canvas."""
+def digits_of_drawing(model: BiLSTM, drawing: Drawing) -> Digits:
+    """Strokes -> the digits of the picture they make (strokes.render_drawing), on their canvas: split at empty
+    columns, and merged or cut where the model reads them better (reader.segment: digits that touch)."""
     if not drawing.strokes:
         return Digits(())
-    return Digits(tuple(to_mnist_digits(render_drawing(drawing))), Canvas.of(drawing))
+    return Digits(tuple(split_digits(model, render_drawing(drawing))), Canvas.of(drawing))
 
 
-def digits_of_picture(picture: Image.Image | np.ndarray) -> Digits:
-    """An uploaded, sent or gallery picture -> its digits. ValueError for anything that is not an image."""
-    return Digits(tuple(to_mnist_digits(picture)))
+def digits_of_picture(model: BiLSTM, picture: Image.Image | np.ndarray) -> Digits:
+    """A sent or gallery picture -> its digits, as digits_of_drawing. ValueError for anything not an image."""
+    return Digits(tuple(split_digits(model, picture)))
 
 
 def _numbers(array: np.ndarray, decimals: int) -> list:
@@ -92,7 +94,7 @@ def read_digits(model: BiLSTM, digits: Digits, pick: int | None = None, tutorial
     pick = _picked(boxes, pick, canvas)
 
     walked = read_rows(model, parts[pick]["digit"])
-    verdicts = [judge(model, walked["logits"] if index == pick else _logits(model, part["digit"]))
+    verdicts = [judge(model, walked["logits"] if index == pick else part.get("logits", _logits(model, part["digit"])))
                 for index, part in enumerate(parts)]
     entries = [{"digit": str(v.digit), "confidence": round(v.confidence, 5), "probs": _numbers(v.probs, 5),
                 "not_a_digit": v.not_a_digit, "box": box} for v, box in zip(verdicts, boxes)]
@@ -146,12 +148,12 @@ def _picked(boxes: list[list[float]], pick: int | None, canvas: Canvas | None) -
 
 def read_picture(model: BiLSTM, picture: Image.Image | np.ndarray, pick: int | None = None) -> dict | None:
     """An uploaded or sent picture -> {"answer", "reading"}; None when it has no ink."""
-    return read_digits(model, digits_of_picture(picture), pick)
+    return read_digits(model, digits_of_picture(model, picture), pick)
 
 
 def read_drawing(model: BiLSTM, drawing: Drawing, pick: int | None = None) -> dict | None:
     """Strokes -> {"answer", "reading"} of the picture they make; None for no ink."""
-    return read_digits(model, digits_of_drawing(drawing), pick)
+    return read_digits(model, digits_of_drawing(model, drawing), pick)
 
 
 @torch.inference_mode()

@@ -1,6 +1,6 @@
 """Strokes from the live canvas -> the picture the model reads. The strokes are untrusted input.
 
-    from strokes import parse_drawing, render_drawing
+    from reader.strokes import parse_drawing, render_drawing
     drawing = parse_drawing('{"width": 280, "height": 280, "strokes": [[[140, 40], [140, 240]]]}')
     picture = render_drawing(drawing)   # grayscale, black ink on white, the strokes as the person drew them
     # then model.to_mnist(picture) / model.predict(model, picture), like every other input

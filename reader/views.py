@@ -2,7 +2,7 @@
 row walk (the v1 API's pictures and the slides), and the captions and the sentence read aloud.
 
     from model import load_model, read_rows, to_mnist
-    from views import reading_image, row_caption
+    from reader.views import reading_image, row_caption
     digit = to_mnist(picture); reading = read_rows(model, digit)
     reading_image(digit, reading, row=12).save("row12.png")   # the labelled reading view, outlined at row 12
 

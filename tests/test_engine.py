@@ -6,10 +6,11 @@ thread and in the Web Worker the page runs it in (web/worker.js, made from front
 and wide canvases, numbers of 2-4 digits, scribbles, a dot, a line, ink on the edges, a 2048-px canvas, a
 16-px one). On every one: the same ink (the drawing's raster, pixel for pixel), the same digits found, the same
 top digit and verdict, the 28x28 input within 1/255, probabilities, the 56 partial readings, the row importance
-and the hidden states within 1e-4, the canvas bands within 1e-3. Python (reader/readings.py) is the reference; a change
-to either side alone fails here. Both the WebAssembly kernel (all 1,000) and the plain-JavaScript one (100 of them) are
-checked, and the worker (its answer first, then its row views, as the page asks for them) on 150 more.
-The page's side of the worker (web/reader.js: the newest drawing wins, views as time allows) is checked with a
+and the hidden states within 1e-4, the canvas bands within 1e-3; and 40 numbers whose digits touch or overlap
+(training/numbers.py): the same pieces cut (reader/segment.py and web/segment.js). Python (reader/readings.py) is the
+reference; a change to either side alone fails here. Both the WebAssembly kernel (all 1,000) and the plain-JavaScript
+one (100 of them) are checked, and the worker (its answer first, then its row views, as the page asks for them) on 150
+more. The page's side of the worker (web/reader.js: the newest drawing wins, views as time allows) is checked with a
 stand-in worker whose replies the test releases one by one.
 """
 
@@ -89,6 +90,21 @@ def test_drawings_read_the_same_in_the_browser(engine, model):
         theirs = run(engine, "drawings => drawings.map(d => engine.readDrawing(d))", chunk)
         for index, (sent, result) in enumerate(zip(chunk, theirs), start):
             compare(read_drawing(model, parse_drawing(sent)), result, f"drawing {index}")
+
+
+def test_numbers_whose_digits_touch_are_cut_the_same_in_the_browser(engine, model):
+    """reader/segment.py and web/segment.js: the same pieces (boxes, 28x28 inputs), numbers and verdicts."""
+    from training.numbers import numbers
+
+    count = 20 if engine.evaluate("() => engine.kernel") == "webassembly" else 5
+    drawings = [made.drawing for spacing in ("touching", "overlapping") for made in numbers("mnist_test", spacing, "canvas", count)]
+    theirs = run(engine, "drawings => drawings.map(d => engine.readDrawing(d))", drawings)
+    cut = 0
+    for index, (sent, result) in enumerate(zip(drawings, theirs)):
+        ours = read_drawing(model, parse_drawing(sent))
+        compare(ours, result, f"number {index}")
+        cut += len(ours["answer"]["digits"]) > 1
+    assert cut >= len(drawings) // 2  # most of them were cut: the comparison covers the cutting
 
 
 def test_the_raster_is_the_same_pixel_for_pixel(browser):

@@ -99,7 +99,7 @@
       } else if (next !== null) {
         const request = typeof next.request === "function" ? next.request() : next.request;
         inFlight = {kind: "answer", id: next.id, request, settled: next.settled};
-        message = {kind: "answer", id: next.id, ...request};
+        message = {kind: "answer", id: next.id, ...request, settled: next.settled};
         if (request.drawing) {
           message.drawing = packDrawing(request.drawing);
           transfer = [message.drawing.points.buffer, message.drawing.lengths.buffer];

@@ -18,13 +18,15 @@
     const c = exported.constants, S = global.BiLSTMStrokes, P = global.BiLSTMPreprocess;
     const network = global.BiLSTMNetwork.create(exported, useKernel);
 
-    function digitsOf(ink, width, height) {  // readings.digits_of: [{digit, placement, box}] left to right
-      const parts = [];
-      for (const [x0, x1] of P.splitColumns(c, ink, width, height)) {
-        const placed = P.place(ink, width, height, x0, x1);
-        if (placed) parts.push(placed);
-      }
-      return parts;
+    // What web/segment.js reads with: the split at empty columns, place, and the network.
+    const reader = {constants: c, splitColumns: (ink, w, h) => P.splitColumns(c, ink, w, h), place: P.place,
+                    readDigit: network.readDigit, judge: network.judge};
+
+    // readings.digits_of_*: [{digit, placement, box}] left to right, split at empty columns and merged or cut where
+    // the model reads them better (segment.split_digits). maxReads: readings the cuts may spend beyond the parts'
+    // (undefined: the rule's MAX_READS; 0: split at empty columns only, for the frames while the pen moves).
+    function digitsOf(ink, width, height, maxReads) {
+      return global.BiLSTMSegment.segment(reader, ink, width, height, maxReads);
     }
 
     // The digits of one picture -> {answer, reading without its row views, digit: the walked one's 28x28}, as
@@ -41,7 +43,7 @@
         } else pick = 0;
       }
       pick = Math.min(Math.max(Math.trunc(pick), 0), parts.length - 1);
-      const verdicts = parts.map((part) => network.judge(network.readDigit(part.digit)));
+      const verdicts = parts.map((part) => network.judge(part.logits || network.readDigit(part.digit)));
       const digits = verdicts.map((v, i) => ({digit: String(v.digit), confidence: v.confidence, probs: v.probs,
                                               not_a_digit: v.not_a_digit, box: boxes[i]}));
       const chosen = verdicts[pick], walked = parts[pick];
@@ -69,22 +71,23 @@
       return {top_down, bottom_up, states, importance};
     }
 
-    function answerDrawing(drawing, pick = null) {  // throws for too much ink, as strokes.rasterize
+    function answerDrawing(drawing, pick = null, maxReads = undefined) {  // throws for too much ink, as strokes.rasterize
       if (!drawing.strokes.length) return null;
       const raster = S.rasterize(c, drawing), ink = P.rasterInk(c, raster);
-      return answerOf(digitsOf(ink, raster.width, raster.height), pick, drawing, raster.scale);
+      return answerOf(digitsOf(ink, raster.width, raster.height, maxReads), pick, drawing, raster.scale);
     }
 
-    function answerPicture(rgb, width, height, channels, pick = null) {
-      return answerOf(digitsOf(P.inkMap(c, rgb, width, height, channels), width, height), pick, null, 1);
+    function answerPicture(rgb, width, height, channels, pick = null, maxReads = undefined) {
+      return answerOf(digitsOf(P.inkMap(c, rgb, width, height, channels), width, height, maxReads), pick, null, 1);
     }
 
     const whole = (first) => (first ? {answer: first.answer, reading: {...first.reading, ...rowViews(first.digit)}} : null);
 
     return {constants: c, sha256: exported.sha256, kernel: network.kernel,
             answerDrawing, answerPicture, rowViews,
-            readDrawing: (drawing, pick = null) => whole(answerDrawing(drawing, pick)),  // readings.read_drawing
-            readPicture: (rgb, width, height, channels, pick = null) => whole(answerPicture(rgb, width, height, channels, pick)),
+            readDrawing: (drawing, pick = null, maxReads = undefined) => whole(answerDrawing(drawing, pick, maxReads)),  // readings.read_drawing
+            readPicture: (rgb, width, height, channels, pick = null, maxReads = undefined) =>
+              whole(answerPicture(rgb, width, height, channels, pick, maxReads)),
             rasterize: (drawing) => S.rasterize(c, drawing), rasterInk: (raster) => P.rasterInk(c, raster),
             inkMap: (rgb, width, height, channels) => P.inkMap(c, rgb, width, height, channels),
             readRows: network.readRows, readDigit: network.readDigit, judge: network.judge};

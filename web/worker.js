@@ -5,8 +5,11 @@
 // web/reader.js runs this same handler on the page.
 //
 //   {kind: "start", model, useKernel, stretch}   -> {kind: "ready", kernel}
-//   {kind: "answer", id, drawing, pick}          -> {kind: "answer", id, answer, reading, ms}  (reading: no row views)
+//   {kind: "answer", id, drawing, pick, settled} -> {kind: "answer", id, answer, reading, ms}  (reading: no row views)
 //        drawing: {width, height, strokes}, or as web/reader.js sends it: {width, height, points, lengths}
+//        settled: the pen is up (a lift, Undo, Clear): digits that touch are cut (web/segment.js, up to its
+//        MAX_READS readings); while the pen moves the digits are split at empty columns only (MOVING_READS), so that
+//        a frame's answer costs one pass a digit
 //   {kind: "answer", id, picture: {pixels, width, height, channels}, pick}   (a gallery digit's pixels)
 //   {kind: "views", id}                          -> {kind: "views", id, views, ms}  (views of answer `id`, if it was the last)
 //   anything that throws                         -> {kind: "error", id, message}
@@ -38,6 +41,8 @@
     return {width: packed.width, height: packed.height, strokes};
   }
 
+  const MOVING_READS = 0;  // readings the cuts may spend while the pen moves: none (each is ~1 ms, ~4 ms on a phone)
+
   function handler(post) {
     let engine = null, stretch = 1, last = {id: null, digit: null};  // last: the walked digit of the last answer
 
@@ -57,9 +62,10 @@
           post({kind: "ready", kernel: engine.kernel});
         } else if (request.kind === "answer") {
           const drawing = request.drawing && request.drawing.points ? unpackDrawing(request.drawing) : request.drawing;
-          const {result, ms, delay} = timed(() => (drawing ? engine.answerDrawing(drawing, request.pick)
+          const reads = request.settled === false ? MOVING_READS : undefined;  // undefined: the rule's MAX_READS
+          const {result, ms, delay} = timed(() => (drawing ? engine.answerDrawing(drawing, request.pick, reads)
             : engine.answerPicture(request.picture.pixels, request.picture.width, request.picture.height,
-                                   request.picture.channels, request.pick)));
+                                   request.picture.channels, request.pick, reads)));
           last = {id: request.id, digit: result ? result.digit : null};
           const reading = result ? {...result.reading, model_input: packed(result.reading.model_input)} : null;
           reply(delay, {kind: "answer", id: request.id, answer: result ? result.answer : null, reading, ms},
