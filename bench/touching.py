@@ -65,8 +65,9 @@ class Counted:
         self.hook.remove()
 
 
-def canvas_picture(digit: np.ndarray, rng: np.random.Generator, width: int = 560, height: int = 280):
-    """An MNIST digit traced into strokes and drawn on the page's 2:1 canvas, 35-90% of its height, anywhere."""
+def canvas_drawing(digit: np.ndarray, rng: np.random.Generator, width: int = 560, height: int = 280):
+    """An MNIST digit traced into strokes and drawn on the page's 2:1 canvas, 35-90% of its height, anywhere:
+    -> (the picture the strokes make, the checked drawing)."""
     strokes = [np.array(s, np.float64) for s in digit_strokes(digit)]
     points = np.concatenate(strokes)
     low, span = points.min(0), max(float(np.ptp(points[:, 1])), 1.0)
@@ -78,7 +79,8 @@ def canvas_picture(digit: np.ndarray, rng: np.random.Generator, width: int = 560
     drawing = {"width": width, "height": height,
                "strokes": [[[round(float(px), 1), round(float(py), 1)] for px, py in (s - low) * scale + [x, y]]
                            for s in strokes]}
-    return render_drawing(parse_drawing(drawing))
+    checked = parse_drawing(drawing)
+    return render_drawing(checked), checked
 
 
 def numbers_table(model: BiLSTM, count: int, seed: int, rows: list[str] | None = None) -> None:
@@ -99,7 +101,9 @@ def numbers_table(model: BiLSTM, count: int, seed: int, rows: list[str] | None =
                     for number, picture in zip(made, pictures):
                         with Counted(model) as counted:
                             started = time.perf_counter()
-                            parts = (split_digits(model, picture) if mode == "after" else to_mnist_digits(picture))
+                            drawn = parse_drawing(number.drawing) if form == "canvas" else None
+                            parts = (split_digits(model, picture, drawing=drawn) if mode == "after"
+                                     else to_mnist_digits(picture))
                             if mode == "after":
                                 seconds.append(time.perf_counter() - started)
                                 reads.append(counted.count)
@@ -130,9 +134,9 @@ def singles_table(model: BiLSTM, count: int, seed: int) -> None:
         cut = {"before": 0, "after": 0}
         right = {"before": 0, "after": 0}
         for i in picks:
-            picture = images[i] if form == "as given" else canvas_picture(images[i], rng)
+            picture, drawn = (images[i], None) if form == "as given" else canvas_drawing(images[i], rng)
             for mode in ("before", "after"):
-                parts = (split_digits(model, picture) if mode == "after" else to_mnist_digits(picture))
+                parts = (split_digits(model, picture, drawing=drawn) if mode == "after" else to_mnist_digits(picture))
                 cut[mode] += len(parts) > 1
                 right[mode] += number_of(model, parts) == str(labels[i])
         print(f"  {form:10s} cut {cut['before']} -> {cut['after']} of {len(picks)}   read right "
@@ -144,9 +148,15 @@ def negatives_table(model: BiLSTM, count: int) -> None:
     flagged = {"before": 0, "after": 0}
     for i in range(count):
         rng = np.random.default_rng([negatives.SPLITS["held_out"], 0, i])  # the drawings negatives.pool makes
-        picture = negatives.picture(order[i % len(order)], rng, negatives.HELD_OUT_CANVAS)
+        kind = order[i % len(order)]
+        if negatives.KINDS[kind].strokes is None:  # a typed glyph: a picture
+            picture, drawn = negatives.picture(kind, rng, negatives.HELD_OUT_CANVAS), None
+        else:  # a pen kind: the drawing as the page sends it, and the picture it makes (what negatives.picture draws)
+            drawn = parse_drawing(negatives.drawing(kind, rng, negatives.HELD_OUT_CANVAS))
+            picture = render_drawing(drawn)
         for mode in ("before", "after"):
-            flagged[mode] += number_of(model, (split_digits(model, picture) if mode == "after" else to_mnist_digits(picture))) is None
+            parts = split_digits(model, picture, drawing=drawn) if mode == "after" else to_mnist_digits(picture)
+            flagged[mode] += number_of(model, parts) is None
     print(f"Non-digits: {count} of negatives.pool('held_out') flagged {100 * flagged['before'] / count:.1f}% -> "
           f"{100 * flagged['after'] / count:.1f}%", flush=True)
 

@@ -58,7 +58,7 @@ def digits_of_drawing(model: BiLSTM, drawing: Drawing) -> Digits:
     columns, and merged or cut where the model reads them better (reader.segment: digits that touch)."""
     if not drawing.strokes:
         return Digits(())
-    return Digits(tuple(split_digits(model, render_drawing(drawing))), Canvas.of(drawing))
+    return Digits(tuple(split_digits(model, render_drawing(drawing), drawing=drawing)), Canvas.of(drawing))
 
 
 def digits_of_picture(model: BiLSTM, picture: Image.Image | np.ndarray) -> Digits:

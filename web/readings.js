@@ -20,13 +20,15 @@
 
     // What web/segment.js reads with: the split at empty columns, place, and the network.
     const reader = {constants: c, splitColumns: (ink, w, h) => P.splitColumns(c, ink, w, h), place: P.place,
-                    readDigit: network.readDigit, judge: network.judge};
+                    readDigit: network.readDigit, judge: network.judge,
+                    strokeMasks: (drawing) => drawing.strokes.map((stroke) =>  // segment.stroke_masks
+                      S.rasterize(c, {width: drawing.width, height: drawing.height, strokes: [stroke]}).ink)};
 
     // readings.digits_of_*: [{digit, placement, box}] left to right, split at empty columns and merged or cut where
     // the model reads them better (segment.split_digits). maxReads: readings the cuts may spend beyond the parts'
     // (undefined: the rule's MAX_READS; 0: split at empty columns only, for the frames while the pen moves).
-    function digitsOf(ink, width, height, maxReads) {
-      return global.BiLSTMSegment.segment(reader, ink, width, height, maxReads);
+    function digitsOf(ink, width, height, maxReads, drawing = null) {
+      return global.BiLSTMSegment.segment(reader, ink, width, height, maxReads, drawing);
     }
 
     // The digits of one picture -> {answer, reading without its row views, digit: the walked one's 28x28}, as
@@ -74,7 +76,7 @@
     function answerDrawing(drawing, pick = null, maxReads = undefined) {  // throws for too much ink, as strokes.rasterize
       if (!drawing.strokes.length) return null;
       const raster = S.rasterize(c, drawing), ink = P.rasterInk(c, raster);
-      return answerOf(digitsOf(ink, raster.width, raster.height, maxReads), pick, drawing, raster.scale);
+      return answerOf(digitsOf(ink, raster.width, raster.height, maxReads, drawing), pick, drawing, raster.scale);
     }
 
     function answerPicture(rgb, width, height, channels, pick = null, maxReads = undefined) {

@@ -176,6 +176,32 @@
     return found;
   }
 
+  // segment._stroke_pieces: a part's strokes (masks in drawing order) -> [{a, b, piece}]: strokes a..b-1 together,
+  // every run but all of them, each as high and as narrow as segment._pieces asks
+  function strokePieces(s, ink, width, height, masks, x0, x1, partHeight) {
+    const pw = x1 - x0, found = [];
+    for (let a = 0; a < masks.length; a++) {
+      const union = new Uint8Array(height * pw);
+      for (let b = a + 1; b <= masks.length; b++) {
+        const mask = masks[b - 1];
+        for (let y = 0; y < height; y++) for (let x = 0; x < pw; x++) if (mask[y * width + x0 + x]) union[y * pw + x] = 1;
+        if (a === 0 && b === masks.length) continue;
+        const piece = new Float32Array(height * pw);
+        for (let i = 0; i < piece.length; i++) if (union[i]) piece[i] = ink[(Math.floor(i / pw)) * width + x0 + (i % pw)];
+        const e = extent(piece, pw, height);
+        if (!e) continue;
+        const pHeight = e[1] - e[0] + 1, pWidth = e[3] - e[2] + 1;
+        if (pHeight >= s.min_height * partHeight && pWidth <= s.piece_ratio * pHeight) found.push({a, b, piece});
+      }
+    }
+    return found;
+  }
+
+  function inColumns(mask, width, height, x0, x1) {  // mask[:, x0:x1].any()
+    for (let y = 0; y < height; y++) for (let x = x0; x < x1; x++) if (mask[y * width + x]) return true;
+    return false;
+  }
+
   function placeAt(reader, piece, pw, height, x0) {  // model.place(piece, 1, left=x0)
     const placed = reader.place(piece, pw, height, 0, pw, 1);
     if (placed) placed.placement.crop_left += x0;
@@ -189,11 +215,11 @@
     return {logits, logP, confidence: verdict.confidence, not_a_digit: verdict.not_a_digit};
   }
 
-  function bestPath(s, last, scored, whole) {  // segment._best_path
+  function bestPath(s, last, scored, whole, minConfidence = s.min_confidence) {  // segment._best_path
     const edges = new Map();
     for (const item of scored) {
       const r = item.reading;
-      if (r.not_a_digit || (whole.not_a_digit && r.confidence < s.min_confidence)) continue;
+      if (r.not_a_digit || (whole.not_a_digit && r.confidence < minConfidence)) continue;
       if (!edges.has(item.b)) edges.set(item.b, []);
       edges.get(item.b).push([item.a, r.logP - s.penalty, item]);
     }
@@ -213,7 +239,8 @@
 
   // ink map (Float32Array height x width, as web/preprocess.js makes it; no box-reduce: factor 1) -> the digits, left to
   // right, [{digit, placement, box, logits}], as reader/segment.segment.
-  function segment(reader, ink, width, height, maxReads) {
+  // drawing: the strokes the ink was rasterized from ({width, height, strokes}), whose groups are tried first; or null
+  function segment(reader, ink, width, height, maxReads, drawing = null) {
     const s = reader.constants.segment;
     let budget = maxReads === undefined ? s.max_reads : maxReads;
     const wholes = [];
@@ -248,12 +275,28 @@
       i += 1;
     }
 
-    const tried = new Map();
+    const grouped = new Map(), tried = new Map();
+    let masks = null;
     const order = parts.map((_, i) => i).sort((i, j) => ((parts[i].x0 - parts[i].x1) - (parts[j].x0 - parts[j].x1)) || (i - j));
     for (const i of order) {
       const {x0, x1, reading} = parts[i];
       const [top, bottom] = rowsOf(ink, width, height, x0, x1), partHeight = bottom - top + 1;
-      if (budget <= 0 || !(x1 - x0 > (reading.not_a_digit ? s.flagged_ratio : s.max_ratio) * partHeight)) continue;
+      const wide = x1 - x0 > (reading.not_a_digit ? s.flagged_ratio : s.max_ratio) * partHeight;
+      if (drawing && budget > 0 && wide) {  // groups of consecutive strokes
+        if (masks === null) masks = reader.strokeMasks(drawing);
+        const mine = masks.filter((mask) => mask.length === width * height && inColumns(mask, width, height, x0, x1));
+        const groups = mine.length * (mine.length + 1) / 2 - 1;
+        if (mine.length >= 2 && groups <= budget) {
+          budget -= groups;
+          const found = [];
+          for (const p of strokePieces(s, ink, width, height, mine, x0, x1, partHeight)) {
+            p.placed = placeAt(reader, p.piece, x1 - x0, height, x0);
+            if (p.placed) found.push(p);
+          }
+          grouped.set(i, {count: mine.length, pieces: found});
+        }
+      }
+      if (budget <= 0 || !wide) continue;
       const h = partHeight, w = x1 - x0, mask = new Uint8Array(h * w);
       for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) mask[y * w + x] = ink[(top + y) * width + x0 + x] >= s.core ? 1 : 0;
       const list = cuts(s, mask, h, w);
@@ -277,10 +320,19 @@
     const result = [];
     parts.forEach(({x0, x1, placed, reading}, i) => {
       let chosen = null;
+      if (grouped.has(i)) {
+        const {count, pieces: found} = grouped.get(i);
+        for (const p of found) p.reading = read(reader, p.placed.digit);
+        chosen = bestPath(s, count, found, reading, s.stroke_confidence);
+        if (chosen) {  // left to right by the middle of their ink
+          const middle = (p) => { const e = extent(p.piece, x1 - x0, height); return e[2] + e[3]; };
+          chosen.sort((p, q) => (middle(p) - middle(q)) || (p.a - q.a));
+        }
+      }
       if (tried.has(i)) {
         const {count, pieces: found} = tried.get(i);
         for (const p of found) p.reading = read(reader, p.placed.digit);
-        chosen = bestPath(s, count + 1, found, reading);
+        if (!chosen) chosen = bestPath(s, count + 1, found, reading);
       }
       if (!chosen) {
         const [top, bottom] = rowsOf(ink, width, height, x0, x1);

@@ -10,10 +10,10 @@ import pytest
 import torch
 
 import reader.segment as segment
-from harness import FOUR, ONE, SEVEN, ZERO
+from harness import FOUR, ONE, SEVEN, TWO, ZERO
 from model import judge
 from reader.preprocess import ink_map, split_columns, to_mnist_digits
-from reader.segment import split_digits
+from reader.segment import split_digits, stroke_masks
 from reader.strokes import parse_drawing, render_drawing
 from training.numbers import numbers
 
@@ -75,6 +75,36 @@ def test_a_bridge_stroke_between_two_digits_is_cut(model):
     parts, verdicts = read(model, sent)
     assert parts == 1
     assert number(verdicts) == "10"
+
+
+def read_drawn(model, sent: dict) -> tuple[str | None, str | None]:
+    """-> (the number read from the picture alone, the number read with the drawing's strokes), as the page reads."""
+    checked = parse_drawing(sent)
+    picture = render_drawing(checked)
+    alone = [judge(model, part["logits"]) for part in split_digits(model, picture)]
+    drawn = [judge(model, part["logits"]) for part in split_digits(model, picture, drawing=checked)]
+    return number(alone), number(drawn)
+
+
+@pytest.mark.parametrize("shapes, expected", [(((SEVEN, 20, 1), (TWO, 90, 1)), "72"),
+                                              (((ZERO, 20, 1), (ZERO, 110, 1)), "00")], ids=["72", "00"])
+def test_digits_drawn_one_after_the_other_are_told_apart_by_their_strokes(model, shapes, expected):
+    """Overlapping so far that no cut through the ink reads well (the picture alone is "not a digit"), the digits
+    are told apart by the strokes that drew them: people write a number digit by digit."""
+    alone, drawn = read_drawn(model, drawing(*shapes))
+    assert alone is None and drawn == expected
+
+
+def test_a_digit_drawn_in_two_strokes_is_not_split_by_them(model):
+    arm, stem = [[(0.38, 0.15), (0.25, 0.6), (0.5, 0.6)]], [[(0.55, 0.3), (0.55, 0.85)]]
+    assert read_drawn(model, drawing((arm, 20, 1), (stem, 20, 1))) == ("4", "4")
+
+
+def test_stroke_masks_are_the_drawing_s_ink_stroke_by_stroke():
+    checked = parse_drawing(drawing((SEVEN, 20, 1), (TWO, 90, 1)))
+    masks = stroke_masks(checked)
+    assert len(masks) == 2 and not np.array_equal(masks[0], masks[1])
+    np.testing.assert_array_equal(masks[0] | masks[1], np.asarray(render_drawing(checked)) < 128)
 
 
 def test_boxes_of_the_pieces_are_side_by_side_in_the_input_pixels(model):
@@ -156,6 +186,7 @@ def test_the_rules_numbers():
     assert (segment.MAX_RATIO, segment.FLAGGED_RATIO, segment.PIECE_RATIO, segment.MIN_HEIGHT) == (1.15, 1.0, 1.6, 0.4)
     assert (segment.MAX_CUTS, segment.MAX_READS, segment.THROUGH) == (8, 48, (2, 4, 6))
     assert (segment.PENALTY, segment.MIN_CONFIDENCE, segment.MERGE_GAP) == (0.0, 0.9, 0.25)
+    assert segment.STROKE_CONFIDENCE == 0.7
     assert (segment.CUT_COST, segment.STEP_COST, segment.CORE) == (64, 1, 0.5)
 
 
@@ -280,6 +311,16 @@ def test_a_flagged_part_is_replaced_only_by_pieces_read_min_confidence_sure():
     assert segment._best_path(2, [(0, 1, None, None, reading(sure)), (1, 2, None, None, reading(sure))], flagged)
     assert segment._best_path(2, [(0, 1, None, None, reading(sure)), (1, 2, None, None, reading(unsure))],
                               flagged) is None
+
+
+def test_groups_of_strokes_replace_a_flagged_part_when_read_stroke_confidence_sure():
+    flagged = reading(-2.0, not_a_digit=True)
+    sure = math.log(segment.STROKE_CONFIDENCE)
+    pieces = [(0, 1, None, None, reading(sure)), (1, 2, None, None, reading(sure))]
+    assert segment._best_path(2, pieces, flagged, segment.STROKE_CONFIDENCE)
+    assert segment._best_path(2, pieces, flagged) is None  # cuts through ink ask MIN_CONFIDENCE
+    unsure = [(0, 1, None, None, reading(sure)), (1, 2, None, None, reading(sure - 0.001))]
+    assert segment._best_path(2, unsure, flagged, segment.STROKE_CONFIDENCE) is None
 
 
 def test_pieces_read_as_not_a_digit_are_no_path():
