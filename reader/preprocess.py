@@ -154,7 +154,8 @@ def to_mnist(image: Image.Image | np.ndarray) -> np.ndarray | None:
     Follows MNIST's own recipe: ink map (dark on white or transparent, light on dark, photos of ink
     on paper; polarity decided by the background), crop to the ink, scale the longest side to 20 px
     keeping the aspect ratio with anti-aliasing, pad to 28x28, move the centre of mass to the centre.
-    Raises ValueError for anything that is not an image.
+    Specks are left out by the rule to_mnist_digits uses (SPECK), so that a digit with a stray dot is the
+    same 28x28 whichever of the two reads it. Raises ValueError for anything that is not an image.
     """
     placed = to_mnist_placed(image)
     return None if placed is None else placed[0]
@@ -163,7 +164,19 @@ def to_mnist(image: Image.Image | np.ndarray) -> np.ndarray | None:
 def to_mnist_placed(image: Image.Image | np.ndarray) -> tuple[np.ndarray, Placement] | None:
     """to_mnist, and where it put the input's pixels (for showing which band of a drawing is row t)."""
     ink, factor = ink_map(image)
-    return place(ink, factor)
+    return place(without_specks(ink), factor)
+
+
+def without_specks(ink: np.ndarray) -> np.ndarray:
+    """An ink map with the columns of its specks (split_columns' rule) made paper; the same array if it has none."""
+    kept = split_columns(ink)
+    inked = (ink > 0.0).any(axis=0)
+    keep = np.zeros(ink.shape[1], bool)
+    for x0, x1 in kept:
+        keep[x0:x1] = True
+    if not (inked & ~keep).any():
+        return ink
+    return np.where(keep[None, :], ink, 0.0).astype(ink.dtype)
 
 
 def ink_map(image: Image.Image | np.ndarray) -> tuple[np.ndarray, int]:
@@ -249,9 +262,10 @@ def split_columns(ink: np.ndarray) -> list[tuple[int, int]]:
 
 def to_mnist_digits(image: Image.Image | np.ndarray) -> list[dict]:
     """Any image -> one entry per digit, left to right: {"digit": (28, 28), "placement": Placement,
-    "box": [x0, y0, x1, y1] of its ink in the input's pixels}; [] when there is no ink. Ink with no empty
-    column and no speck is a list of one, the same digit to_mnist returns; to_mnist (training, calibration,
-    read_digit, the v1 API) keeps a speck and reads ink with a gap in it as one picture."""
+    "box": [x0, y0, x1, y1] of its ink in the input's pixels}; [] when there is no ink. Split at empty columns
+    only (reader.segment also merges and cuts, with the model). Ink with no empty column but for specks is a list
+    of one, the same digit to_mnist returns (both leave specks out); to_mnist (training, calibration, read_digit,
+    the v1 API) reads ink with a gap in it as one picture."""
     ink, factor = ink_map(image)
     parts = []
     for x0, x1 in split_columns(ink):

@@ -179,3 +179,22 @@ def test_not_an_image_raises_value_error(bad, message):
 def test_corrupt_png_raises_value_error():
     with pytest.raises(ValueError, match="corrupt"):
         to_mnist(_corrupt_png())
+
+
+def test_a_speck_is_left_out_by_to_mnist_as_by_to_mnist_digits(mnist_test):
+    """One rule for specks: a digit with a stray dot beside it is the same 28x28 for the v1 API and training
+    (to_mnist) as for the page (to_mnist_digits), and the same as the digit alone."""
+    from reader.preprocess import SPECK, to_mnist_digits
+
+    images, _ = mnist_test
+    page = np.zeros((280, 560), np.uint8)
+    page[40:240, 40:240] = np.asarray(Image.fromarray(images[0]).resize((200, 200), Image.Resampling.BILINEAR))
+    alone = to_mnist(page)
+    rows = np.nonzero(page.any(axis=1))[0]
+    side = int(SPECK * (rows[-1] - rows[0] + 1)) - 2  # just under a speck's size for this digit: left out
+    page[100 : 100 + side, 400 : 400 + side] = 255
+    (only,) = to_mnist_digits(page)
+    np.testing.assert_array_equal(to_mnist(page), only["digit"])
+    np.testing.assert_allclose(to_mnist(page), alone, atol=2e-3)  # (the ink map's contrast: the dot is darkest)
+    page[100 : 100 + side + 6, 400 : 400 + side + 6] = 255  # past SPECK of the digit's height: a part of its own
+    assert len(to_mnist_digits(page)) == 2 and np.abs(to_mnist(page) - alone).max() > 0.1
