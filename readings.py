@@ -20,6 +20,7 @@ import torch
 from PIL import Image
 
 from model import BiLSTM, judge, read_rows, row_importance, to_mnist_digits
+from reader.paper import Paper, clean, paper_digits
 from strokes import Drawing, render_drawing
 
 
@@ -43,6 +44,13 @@ class Canvas:
 def digits_of(picture: Image.Image | np.ndarray) -> list[dict]:
     """model.to_mnist_digits: [{"digit": (28, 28), "placement", "box"}, ...] left to right (what a session keeps)."""
     return to_mnist_digits(picture)
+
+
+def digits_of_upload(picture: Image.Image | np.ndarray) -> tuple[list[dict], Paper]:
+    """An uploaded photo, scan or picture -> (its digits as digits_of gives them, the Paper: the cleaned ink and, when
+    there is nothing to read, the sentence that says why). reader/paper.py; a clean drawing keeps to_mnist's ink."""
+    paper = clean(picture)
+    return paper_digits(paper), paper
 
 
 def _numbers(array: np.ndarray, decimals: int) -> list:
@@ -111,6 +119,12 @@ def chosen_digit(parts: list[dict], pick: int | None, canvas: Canvas | None) -> 
 def read_picture(model: BiLSTM, picture: Image.Image | np.ndarray, pick: int | None = None) -> dict | None:
     """An uploaded or sent picture -> {"answer", "reading"}; None when it has no ink."""
     return read_parts(model, digits_of(picture), pick)
+
+
+def read_upload(model: BiLSTM, picture: Image.Image | np.ndarray, pick: int | None = None) -> dict | None:
+    """An uploaded photo or scan -> {"answer", "reading"} through the paper path (digits_of_upload); None when it has
+    no readable handwriting (digits_of_upload's Paper says why). read_picture stays the browser engine's twin."""
+    return read_parts(model, digits_of_upload(picture)[0], pick)
 
 
 def read_drawing(model: BiLSTM, drawing: Drawing, pick: int | None = None) -> dict | None:

@@ -1,0 +1,534 @@
+"""A photo or scan of handwriting -> the ink the model should read: the paper path of every uploaded picture.
+
+    from reader.paper import clean, paper_digits
+    paper = clean(PIL.Image.open("photo.jpg"))   # Paper: .ink (h, w) in [0, 1], ink = 1; .problem (a sentence or None)
+    parts = paper_digits(paper)                  # [{"digit": (28, 28), "placement", "box"}, ...] as to_mnist_digits
+
+The canvas's ink and clean digital pictures (a PNG of black strokes on white, a transparent PNG, MNIST's own
+white-on-black digits) have a flat background: they keep to_mnist's ink map, unchanged (model.ink_map). A
+photo or scan has none: paper lit unevenly, ruled, shaded, a desk at the edge, JPEG's noise. For those, at a
+working size of at most WORK_SIDE pixels a side (an integer box reduction, as model.ink_map's):
+  1. orientation from EXIF (a phone stores a portrait sideways with a tag);
+  2. the grey that ink darkens: the mean of luma and of max(R, G, B), so that pale coloured ruling is fainter
+     than the ink (blue ink stays dark in luma, a pale blue line is nearly white in max(R, G, B));
+  3. polarity: dark ink on light paper, or light on dark (a blackboard, chalk): which way thin marks stand
+     out (the black and white top-hats);
+  4. the paper's light: estimated by a grey closing (max then min filter) wider than a stroke, on a picture
+     reduced by BACKGROUND_REDUCE, smoothed, and divided out: the paper becomes 1 whatever the light;
+  5. the page told from a desk or the frame: the parts of the picture, touching its border, that are far darker
+     than the paper (DESK_LEVEL) or of another colour (DESK_CHROMA), and a margin along them, hold no ink;
+  6. ink chosen adaptively: Sauvola's local threshold on the flattened picture (window SAUVOLA_WINDOW of the
+     working side, k SAUVOLA_K), and at least a share (INK_SHARE) of the darkest strokes' contrast and
+     MIN_CONTRAST, not one global floor;
+  7. small rotations straightened: the angle (to +-MAX_TILT degrees) whose projection makes ruling, grid or the
+     page's edge sharpest, when there is such a line;
+  8. ruling and grid lines removed: rows (columns) where ink runs of at least RULE_RUN of the working width
+     cover RULE_COVER of it; only their pixels whose run across the line is no thicker than the line itself
+     go, so strokes that cross a line keep their ink;
+  9. specks and marks on the frame's border left out (parts smaller than SPECK of the largest, both ways).
+Then model.split_columns / model.place make the 28x28s, as for a drawing. When there is nothing to read,
+Paper.problem says why (blank, too dark, too small, too faint).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from model import _to_pil, ink_map, place, split_columns
+
+WORK_SIDE = 512  # the working picture's longer side, at most (a digit photographed is 100-300 px tall in it)
+DIGITAL_SHARE = 0.5  # a picture where at least this share of pixels has one value is digital: to_mnist's path
+BACKGROUND_REDUCE = 4  # the background is estimated on the working picture reduced this much (cheap)
+POLARITY_SIZE = 3  # cells of that reduced picture: marks narrower than this tell dark ink from light ...
+POLARITY_FLOOR = 0.08  # ... where they stand out by more than this, one side POLARITY_RATIO times the other's ...
+POLARITY_RATIO = 3
+POLARITY_EVIDENCE = 0.002  # ... on this share of the picture at least; else the ink is light on a surface ...
+DARK_SURFACE = 0.4  # ... whose median is darker than this
+CLOSING = 0.06  # ... by a closing at least this wide (a fraction of the working side) ...
+CLOSING_STROKES = 3  # ... and this many times the strokes' width, measured under one ...
+CLOSING_WIDE = 0.25  # ... this wide (a marker's strokes on a digit filling the frame are 0.1 of the side)
+SAUVOLA_WINDOW = 1 / 8  # Sauvola's window, as a fraction of the working side (wider than the thickest stroke)
+SAUVOLA_STROKES = 5  # ... and at least this many strokes wide (inside a wide marker stroke, the mean is the ink's)
+SAUVOLA_K = 0.2  # Sauvola's k; R = 0.5 for a picture in [0, 1]
+SURE = 2  # darker than this many times the floor is ink, whatever the neighbourhood
+MIN_CONTRAST = 0.18  # ink takes away at least this share of the paper's light (pale ruling takes 5-15%)
+INK_SHARE = 0.4  # ... and at least this share of what the darkest strokes take away: the darkness at this ...
+STRONGEST = 99.95  # ... percentile (a thin 1 is 0.1% of the picture; at the 99.7th, pale grid lines set the floor)
+DESK_LEVEL = 0.3  # a part of the frame darker than this share of the paper is not the page ...
+DESK_CHROMA = 0.05  # ... nor one whose colour (r, b chromaticity) is this far from the paper's
+MAX_TILT = 8.0  # degrees: a page turned more than this in the frame is not straightened
+TEXT_WIDE = 2.0  # writing this many times as wide as tall is a number: its baseline is made level
+TILT_STEP = 0.5  # degrees between the angles tried
+RULE_WINDOW = 0.08  # ruling: darkness averaged along a row over this share of the width ...
+RULE_GAP = 3  # ... against the same RULE_GAP pixels above and below: a thin line stands out ...
+RULE_CONTRAST = 0.04  # ... by this much
+RULE_COVER = 0.6  # such pixels, joined, reaching across this share of the page's width are a ruling line ...
+RULE_PALE = 0.7  # ... when paler than this share of the darkest ink's darkness (printed ruling is pale) ...
+RULE_FULL = 0.9  # ... or, as dark as the ink, reaching across this share
+RULE_THICKNESS = 1.5  # a line's pixel goes if the ink across it is at most this times the line's thickness ...
+RULE_INK = 0.5  # ... and it is not darker than the line by this share of the way from the line to the ink
+RULE_INK_GAP = 0.15  # (when the ink is this much darker than the lines; else darkness does not tell them apart)
+WEAK = 0.5  # hysteresis: pixels past this share of the floor are ink where they touch ink past the floor
+STROKE = 0.1  # strokes thinner than this share of the writing's height are thickened to it (MNIST's: 2-3 px in 20)
+EDGE = 3  # pixels: a band along the frame's border and the page's edge ...
+EDGE_SHARE = 1 / 3  # ... where a mark with this share of its ink is the edge's, not writing
+SPECK = 0.25  # parts smaller than this share of the largest part's height and width are specks
+MIN_HEIGHT = 10  # writing less tall than this, in working pixels (8 in the 28x28 would be 3 px), is too small
+DARK_PAPER = 0.12  # paper darker than this (in [0, 1]) is a picture too dark to read
+
+BLANK = "No handwriting found: the picture looks blank. Write the digit in dark ink, large, and photograph it close."
+TOO_DARK = "The picture is too dark to find the ink in it: take it again in more light."
+TOO_FAINT = ("The ink is too faint to tell from the paper: write in darker ink (a felt pen is best) or take the photo "
+             "in more light.")
+TOO_SMALL = ("The writing is too small in this picture ({height} pixels tall): come closer, so that the digits fill "
+             "about a third of the frame.")
+
+
+@dataclass(frozen=True)
+class Paper:
+    """What the paper path kept of one picture.
+
+    ink: (h, w) float32 in [0, 1], ink = 1, of the picture reduced by `factor` (an integer, as model.ink_map's),
+    upright (EXIF applied); problem: why there is nothing to read, or None; digital: the picture took to_mnist's
+    ink map (a clean drawing or screenshot), not the photo path; tilt: degrees the picture was turned back."""
+
+    ink: np.ndarray
+    factor: int
+    problem: str | None = None
+    digital: bool = False
+    tilt: float = 0.0
+
+    def picture(self) -> Image.Image:
+        """The cleaned ink as the page may show it: black on white, grayscale."""
+        return Image.fromarray((255 - np.round(self.ink * 255)).astype(np.uint8), "L")
+
+
+# ---------------------------------------------------------------------------------------------
+# Small filters on float32 pictures, numpy only.
+
+
+def _slide(array: np.ndarray, size: int, axis: int, reduce) -> np.ndarray:
+    """Max or min (reduce: np.max or np.min) over a window of `size` (odd) along an axis, the edges padded with the
+    edge value. A bool array takes a running count instead (any / all in the window): linear whatever the size."""
+    if size <= 1:
+        return array
+    pad = [(0, 0)] * array.ndim
+    pad[axis] = (size // 2, size // 2)
+    padded = np.pad(array, pad, mode="edge")
+    if array.dtype == np.bool_:
+        counts = np.cumsum(padded, axis=axis, dtype=np.int32)
+        counts = np.concatenate([np.zeros_like(np.take(counts, [0], axis=axis)), counts], axis=axis)
+        inside = np.take(counts, np.arange(size, counts.shape[axis]), axis=axis) - \
+            np.take(counts, np.arange(0, counts.shape[axis] - size), axis=axis)
+        return inside > 0 if reduce is np.max else inside == size
+    return reduce(np.lib.stride_tricks.sliding_window_view(padded, size, axis=axis), axis=-1)
+
+
+def _max(array: np.ndarray, size: int) -> np.ndarray:
+    """Max over a size x size window (a dilation, for a bool mask)."""
+    return _slide(_slide(array, size, 0, np.max), size, 1, np.max)
+
+
+def _min(array: np.ndarray, size: int) -> np.ndarray:
+    """Min over a size x size window (an erosion, for a bool mask)."""
+    return _slide(_slide(array, size, 0, np.min), size, 1, np.min)
+
+
+def _box_mean(array: np.ndarray, size: int) -> np.ndarray:
+    """Mean over a size x size window (odd), the edges padded with the edge value: running sums, one axis at a time."""
+    r = size // 2
+    out = np.asarray(array, dtype=np.float32)
+    for axis in (0, 1):
+        pad = [(0, 0), (0, 0)]
+        pad[axis] = (r + 1, r)
+        sums = np.cumsum(np.pad(out, pad, mode="edge"), axis=axis, dtype=np.float64)
+        ahead = sums[size:] if axis == 0 else sums[:, size:]
+        behind = sums[:-size] if axis == 0 else sums[:, :-size]
+        out = ((ahead - behind) / size).astype(np.float32)
+    return out
+
+
+def _resized(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A float picture resized (bilinear) to size = (w, h)."""
+    return np.asarray(Image.fromarray(np.ascontiguousarray(array, dtype=np.float32), "F").resize(
+        size, Image.Resampling.BILINEAR))
+
+
+def _reduced(array: np.ndarray, factor: int) -> np.ndarray:
+    """Box mean over factor x factor blocks (the last partial block kept)."""
+    h, w = array.shape[:2]
+    padded = np.pad(array, [(0, -h % factor), (0, -w % factor)] + [(0, 0)] * (array.ndim - 2), mode="edge")
+    return padded.reshape(padded.shape[0] // factor, factor, padded.shape[1] // factor, factor,
+                          *array.shape[2:]).mean(axis=(1, 3))
+
+
+def runs(mask: np.ndarray, axis: int = 1) -> np.ndarray:
+    """(h, w) bool -> (h, w) int32: at each True pixel, the length of the run of True it lies in along the axis."""
+    m = mask if axis == 1 else mask.T
+    flat = np.concatenate([np.zeros((m.shape[0], 1), bool), m], axis=1).ravel()
+    starts = flat & ~np.concatenate([[False], flat[:-1]])
+    ids = np.cumsum(starts) * flat
+    lengths = np.bincount(ids)
+    lengths[0] = 0
+    out = lengths[ids].reshape(m.shape[0], m.shape[1] + 1)[:, 1:].astype(np.int32)
+    return out if axis == 1 else out.T
+
+
+def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """Connected parts (8-connected) of a bool mask -> (labels (h, w) int32, 0 = none; count). Runs of each row
+    are joined to the runs they touch in the next row, then the joins are closed by label propagation."""
+    h, w = mask.shape
+    padded = np.zeros((h, w + 2), bool)
+    padded[:, 1:-1] = mask
+    edges = np.diff(padded.astype(np.int8), axis=1)
+    row_s, start = np.nonzero(edges == 1)  # run [start, end) in mask columns
+    row_e, end = np.nonzero(edges == -1)
+    n = len(start)
+    if n == 0:
+        return np.zeros((h, w), np.int32), 0
+    stride = w + 2
+    start_key, end_key = row_s * stride + start, row_e * stride + end  # sorted (row-major)
+    # runs of the next row that touch run i (8-connected): start <= end_i and end >= start_i
+    first = np.searchsorted(end_key, (row_s + 1) * stride + start, side="right")
+    last = np.searchsorted(start_key, (row_s + 1) * stride + end, side="right")
+    counts = np.maximum(last - first, 0)
+    a = np.repeat(np.arange(n), counts)
+    b = np.repeat(first, counts) + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+    parent = np.arange(n)
+    while a.size:
+        low = np.minimum(parent[a], parent[b])
+        changed = (parent[a] != low) | (parent[b] != low)
+        np.minimum.at(parent, a, low)
+        np.minimum.at(parent, b, low)
+        parent = parent[parent]
+        if not changed.any():
+            break
+    roots, ids = np.unique(parent, return_inverse=True)
+    labels = np.zeros((h, w), np.int32)
+    run_ids = np.repeat(ids + 1, end - start)
+    rows = np.repeat(row_s, end - start)
+    cols = np.repeat(start, end - start) + (np.arange((end - start).sum()) - np.repeat(np.cumsum(end - start) - (end - start), end - start))
+    labels[rows, cols] = run_ids
+    return labels, len(roots)
+
+
+# ---------------------------------------------------------------------------------------------
+# The steps
+
+
+def _working(picture: Image.Image) -> tuple[np.ndarray, int]:
+    """A PIL picture -> (the grey ink darkens (h, w) float32 in [0, 1] at the working size, RGB (h, w, 3), factor)."""
+    factor = max(1, math.ceil(max(picture.size) / WORK_SIDE))
+    if picture.mode.startswith("I") or picture.mode == "F":
+        values = np.asarray(picture, dtype=np.float32)
+        values = values / (65535.0 if picture.mode.startswith("I;16") or values.max() > 255 else 255.0)
+        rgb = np.repeat(np.clip(values, 0, 1)[..., None], 3, axis=2)
+        return _reduced(rgb, factor).astype(np.float32), factor
+    has_alpha = picture.mode in ("RGBA", "LA", "PA") or (picture.mode == "P" and "transparency" in picture.info)
+    if factor > 1:
+        picture = picture.convert("RGBA" if has_alpha else "RGB").reduce(factor)
+    rgba = np.asarray(picture.convert("RGBA" if has_alpha else "RGB"), dtype=np.float32) / 255.0
+    if has_alpha:  # on white, or on black under light strokes (as _ink_map does)
+        alpha = rgba[..., 3:]
+        opaque = alpha[..., 0] > 0.5
+        level = float(rgba[..., :3][opaque].mean()) if opaque.any() else 0.0
+        rgba = rgba[..., :3] * alpha + (1.0 - alpha) * (1.0 if level < 0.5 else 0.0)
+    return rgba[..., :3], factor
+
+
+def grey_of(rgb: np.ndarray) -> np.ndarray:
+    """(h, w, 3) -> (h, w): the mean of luma (ITU-R 601) and max(R, G, B): pale colours (ruling) come out light,
+    dark ink of any colour dark."""
+    luma = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+    return (0.5 * (luma + rgb.max(axis=2))).astype(np.float32)
+
+
+def light_on_dark(small: np.ndarray) -> bool:
+    """Is the writing lighter than what it is written on (chalk on a board, white ink on black)? On the picture
+    reduced BACKGROUND_REDUCE times (small, (h, w, 3)): dark marks narrower than POLARITY_SIZE cells are what a
+    closing fills in (black top-hat), light ones what an opening takes away (white top-hat); a step (a desk's edge, a
+    shadow's) is neither. When one side has POLARITY_RATIO times the other's pixels standing out by POLARITY_FLOOR,
+    and at least POLARITY_EVIDENCE of the picture, it is the ink's; else (strokes wider than the window, a marker
+    filling the frame) the writing is light when most of the picture is darker than DARK_SURFACE. (Of 270 photos and
+    scans and 60 of chalk, this is right for all; wider windows count a slanted page's corners and the paper between
+    close strokes as light marks, and 7 cells alone put 16 of 190 on the wrong side.)"""
+    grey = grey_of(small)
+    dark = int(((_min(_max(grey, POLARITY_SIZE), POLARITY_SIZE) - grey) > POLARITY_FLOOR).sum())
+    light = int(((grey - _max(_min(grey, POLARITY_SIZE), POLARITY_SIZE)) > POLARITY_FLOOR).sum())
+    if max(light, dark) >= POLARITY_EVIDENCE * grey.size and max(light, dark) >= POLARITY_RATIO * min(light, dark):
+        return light > dark
+    return float(np.median(grey)) < DARK_SURFACE
+
+
+def background_of(small: np.ndarray, closing: int) -> np.ndarray:
+    """The paper's colour under dark ink: each channel's grey closing (max then min filter, `closing` working pixels
+    wide: ink narrower than that goes) on the picture reduced BACKGROUND_REDUCE times (small), then a 3x3 mean."""
+    size = max(3, 2 * (closing // (2 * BACKGROUND_REDUCE)) + 1)
+    return np.stack([_box_mean(_min(_max(small[..., c], size), size), 3) for c in range(3)], axis=2)
+
+
+def desk_of(background: np.ndarray, paper: float) -> np.ndarray:
+    """The reduced background colour (h, w, 3) -> (h, w) bool: what is not the page: parts touching the frame's
+    border that are darker than DESK_LEVEL of the paper or of another colour (r, b shares of r + g + b further than
+    DESK_CHROMA from the paper's), and a cell around them (the page's edge)."""
+    grey = grey_of(background)
+    chroma = background / np.maximum(background.sum(axis=2, keepdims=True), 1e-3)
+    lit = grey >= 0.8 * paper
+    reference = np.median(chroma[lit], axis=0) if lit.any() else np.full(3, 1 / 3)
+    far = np.abs(chroma - reference)[..., [0, 2]].max(axis=2) > DESK_CHROMA
+    labels, count = label((grey < DESK_LEVEL * paper) | far)
+    if count == 0:
+        return np.zeros(grey.shape, bool)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    return _max(np.isin(labels, border[border > 0]), 3)
+
+
+def sauvola(flat: np.ndarray, window: int, k: float = SAUVOLA_K) -> np.ndarray:
+    """Sauvola and Pietikainen's threshold T = m * (1 + k * (s / R - 1)), m and s the local mean and standard
+    deviation over a window x window box, R = 0.5 (the largest s in [0, 1]) -> T (h, w)."""
+    mean = _box_mean(flat, window)
+    square = _box_mean(flat * flat, window)
+    std = np.sqrt(np.maximum(square - mean * mean, 0.0))
+    return mean * (1 + k * (std / 0.5 - 1))
+
+
+def tilt_of(mask: np.ndarray) -> float:
+    """The angle (degrees, within MAX_TILT) that lines up the longest straight lines of the ink (ruling, grid, the
+    page's edge) with the rows or columns; 0 when nothing is line-like enough (no row of the best projection holds
+    RULE_COVER of the width)."""
+    ys, xs = np.nonzero(mask)
+    if ys.size < 50:
+        return 0.0
+    if ys.size > 40_000:
+        pick = np.linspace(0, ys.size - 1, 40_000).astype(np.int64)
+        ys, xs, weight = ys[pick], xs[pick], ys.size / 40_000
+    else:
+        weight = 1.0
+    h, w = mask.shape
+    best, best_score, best_peak = 0.0, -1.0, 0.0
+    for angle in np.arange(-MAX_TILT, MAX_TILT + 1e-6, TILT_STEP):
+        a = math.radians(angle)
+        for along, across, length in ((ys, xs, w), (xs, ys, h)):  # rows (ruling), then columns (grid, margin)
+            position = np.round(along * math.cos(a) - across * math.sin(a)).astype(np.int64)
+            counts = np.bincount(position - position.min()) * weight
+            score = float((counts.astype(np.float64) ** 2).sum())
+            if score > best_score:
+                best, best_score, best_peak = float(angle), score, float(counts.max()) / length
+    return best if best_peak >= RULE_COVER else 0.0
+
+
+def rules_of(darkness: np.ndarray, mask: np.ndarray, page_width: float, strongest: float) -> np.ndarray:
+    """The ink of ruling lines along the rows of a (straightened) picture -> (h, w) bool, to take out of the mask.
+
+    A line is long, thin and straight: along a row, its darkness averaged over RULE_WINDOW of the width stands
+    RULE_CONTRAST above the same average RULE_GAP rows above and below (a stroke crossing it darkens those too; a
+    thick bar or a shadow's edge is dark on one side or both). Such pixels, joined along rows over gaps of up to
+    6 RULE_GAP (or lying in a band of rows +-RULE_GAP), make a ruling line where they reach across RULE_COVER of
+    the page's width (a digit's bar does not), and are paler than RULE_PALE of the darkest ink (`strongest`) or
+    reach across RULE_FULL of it. Of the mask's pixels on such a line (and a pixel either side): when
+    the ink off the lines (its 90th percentile) is RULE_INK_GAP darker than the lines, those no darker than RULE_INK
+    of the way from the lines to the ink go (a stroke crossing a line, or written along it, is darker and stays);
+    else those whose run of ink across the line is at most RULE_THICKNESS times the line's (a crossing's is longer).
+    """
+    h, w = darkness.shape
+    window = 2 * (round(RULE_WINDOW * w) // 2) + 1
+    total = np.concatenate([np.zeros((h, 1), np.float32), np.cumsum(darkness, axis=1, dtype=np.float32)], axis=1)
+    x = np.arange(w)
+    x0, x1 = np.clip(x - window // 2, 0, w), np.clip(x + window // 2 + 1, 0, w)
+    along = (total[:, x1] - total[:, x0]) / (x1 - x0)
+    g = RULE_GAP
+    above = np.pad(along, ((g, 0), (0, 0)), mode="edge")[:-g]
+    below = np.pad(along, ((0, g), (0, 0)), mode="edge")[g:]
+    candidate = along - np.maximum(above, below) > RULE_CONTRAST
+    if not candidate.any():
+        return np.zeros_like(mask)
+    joined = _slide(_slide(candidate, 6 * g + 1, 1, np.max), 6 * g + 1, 1, np.min)  # gaps closed along rows
+    labels, count = label(joined)
+    cols = np.nonzero(labels)[1]
+    ids = labels[labels > 0]
+    left, right = np.full(count + 1, w), np.full(count + 1, -1)
+    np.minimum.at(left, ids, cols)
+    np.maximum.at(right, ids, cols)
+    extent = right - left + 1
+    shade = np.bincount(labels[candidate], darkness[candidate], count + 1) / \
+        np.maximum(np.bincount(labels[candidate], minlength=count + 1), 1)  # each piece's mean darkness
+    # printed ruling is paler than the ink; a line as dark as the darkest ink must cross the whole page (RULE_FULL)
+    # to be ruling: a long stroke of a big digit may reach across RULE_COVER of it
+    pale = shade < RULE_PALE * strongest
+    lines = np.nonzero((extent >= RULE_COVER * page_width) & (pale | (extent >= RULE_FULL * page_width)))[0]
+    # or, a pale line broken where it is faintest: pieces in a band of rows (+-RULE_GAP) that together reach as far
+    spread = _slide(candidate, 2 * g + 1, 0, np.max)
+    band_shade = np.where(candidate, darkness, 0).sum(axis=1) / np.maximum(candidate.sum(axis=1), 1)
+    band = (spread.sum(axis=1) >= RULE_COVER * page_width) & (band_shade < RULE_PALE * strongest)  # (h,)
+    line = (np.isin(labels, lines[lines > 0]) | band[:, None]) & candidate
+    if not line.any():
+        return np.zeros_like(mask)
+    near = line.copy()
+    near[1:] |= line[:-1]
+    near[:-1] |= line[1:]
+    across = runs(mask, axis=0)
+    on_line = near & mask
+    if not on_line.any():
+        return on_line
+    thickness = float(np.median(across[on_line]))
+    # ink written along a line is darker than the line (ruling is printed pale): that stays too
+    level = float(np.median(darkness[line]))
+    off_line = mask & ~near
+    ink = float(np.percentile(darkness[off_line], 90)) if off_line.any() else level
+    if ink > level + RULE_INK_GAP:  # the ink is darker than the lines: what is as pale as a line goes
+        return on_line & (darkness <= level + RULE_INK * (ink - level))
+    return on_line & (across <= max(3.0, RULE_THICKNESS * thickness))
+
+
+def clean(image: Image.Image | np.ndarray) -> Paper:
+    """Any picture (PIL image of any mode with EXIF, or an array) -> Paper: the ink to read and what was found."""
+    picture = _to_pil(image)
+    try:
+        picture = ImageOps.exif_transpose(picture)
+    except Exception:  # a broken EXIF block is no reason to refuse the picture
+        pass
+    rgb, factor = _working(picture)
+    grey = grey_of(rgb)
+    values = np.round(grey * 255).astype(np.int64).ravel()
+    if np.bincount(values).max() >= DIGITAL_SHARE * values.size:  # a flat background: drawn, not photographed
+        ink, factor = ink_map(picture)
+        return Paper(ink, factor, None if ink.any() else BLANK, digital=True)
+
+    h, w = grey.shape
+    side = max(h, w)
+    small = _reduced(rgb, BACKGROUND_REDUCE)
+    if light_on_dark(small):
+        grey, small = 1.0 - grey, 1.0 - small
+    # the paper's light: first under a closing wide enough for a marker's strokes, which tells the strokes' width;
+    # then, for thinner strokes, under one CLOSING_STROKES times as wide (closer to a shadow's edge), CLOSING at least
+    paper_colour = background_of(small, round(CLOSING_WIDE * side))
+    darkness = 1 - grey / np.maximum(_resized(grey_of(paper_colour), (w, h)), 1e-3)
+    strokes = stroke_width(darkness > max(MIN_CONTRAST, 0.5 * float(np.percentile(darkness, STRONGEST))))
+    closing = max(round(CLOSING * side), round(CLOSING_STROKES * strokes))
+    if closing < round(CLOSING_WIDE * side):
+        paper_colour = background_of(small, closing)
+    small = paper_colour
+    paper = float(np.percentile(grey_of(small), 95))
+    if paper < DARK_PAPER:
+        return Paper(np.zeros_like(grey), factor, TOO_DARK)
+    background = np.maximum(_resized(grey_of(small), (w, h)), 1e-3)
+    desk = _resized(desk_of(small, paper).astype(np.float32), (w, h)) > 0.25
+    flat = np.clip(grey / background, 0.0, 1.0)
+    flat[desk] = 1.0
+    darkness = 1.0 - flat
+    strongest = float(np.percentile(darkness, STRONGEST))
+    floor = max(MIN_CONTRAST, INK_SHARE * strongest)
+    window = 2 * (round(max(SAUVOLA_WINDOW * side, SAUVOLA_STROKES * strokes)) // 2) + 1
+    mask = ((flat < sauvola(flat, window)) | (darkness > SURE * floor)) & (darkness > floor)
+    if not mask.any():
+        return Paper(np.zeros_like(grey), factor, TOO_FAINT if strongest > 0.06 else BLANK)
+
+    # the angle from ruling (faint lines too) and the page's edges
+    outline = desk & ~_min(desk, 3)
+    tilt = tilt_of(((darkness > WEAK * floor) & ~desk) | outline)
+    if tilt:
+        flat = np.asarray(Image.fromarray(flat, "F").rotate(tilt, Image.Resampling.BILINEAR, fillcolor=1.0))
+        desk = np.asarray(Image.fromarray(desk).rotate(tilt, Image.Resampling.NEAREST, fillcolor=1))
+        darkness = 1.0 - flat
+    threshold = sauvola(flat, window)
+    strong = ((flat < threshold) | (darkness > SURE * floor)) & (darkness > floor)
+    weak, count = label((flat < threshold + WEAK * floor) & (darkness > WEAK * floor))
+    mask = np.isin(weak, np.unique(weak[strong]))  # a faint stretch of a pencil stroke stays joined to the rest
+    page_width = float((~desk).sum(axis=1).max())
+    page_height = float((~desk).sum(axis=0).max())
+    mask &= ~(rules_of(darkness, mask, page_width, strongest) | rules_of(darkness.T, mask.T, page_height, strongest).T)
+
+    labels, count = label(mask)
+    if count == 0:
+        return Paper(np.zeros_like(grey), factor, BLANK, tilt=tilt)
+    rows, cols = np.nonzero(labels)
+    ids = labels[rows, cols]
+    top, bottom = np.full(count + 1, h), np.zeros(count + 1, np.int64)
+    left, right = np.full(count + 1, w), np.zeros(count + 1, np.int64)
+    np.minimum.at(top, ids, rows)
+    np.maximum.at(bottom, ids, rows)
+    np.minimum.at(left, ids, cols)
+    np.maximum.at(right, ids, cols)
+    heights, widths = (bottom - top + 1)[1:], (right - left + 1)[1:]
+    # marks along the frame's or the page's edge (a third of their ink or more within EDGE pixels) are not writing,
+    # unless there is nothing else
+    edge = _max(desk, 2 * EDGE + 1)
+    edge[:EDGE], edge[-EDGE:], edge[:, :EDGE], edge[:, -EDGE:] = True, True, True, True
+    keep = np.bincount(labels[edge], minlength=count + 1)[1:] < EDGE_SHARE * np.bincount(ids, minlength=count + 1)[1:]
+    if not keep.any():
+        keep[:] = True
+    size = np.maximum(heights, widths)
+    keep &= size >= SPECK * size[keep].max()
+    ink = np.isin(labels, np.nonzero(keep)[0] + 1)
+    found = np.nonzero(ink.any(axis=1))[0]
+    if found[-1] - found[0] + 1 < MIN_HEIGHT:
+        return Paper(np.zeros(ink.shape, np.float32), factor,
+                     TOO_SMALL.format(height=(found[-1] - found[0] + 1) * factor), tilt=tilt)
+    if tilt == 0.0:  # no ruling, no page's edge: a number's own baseline tells how the paper was turned
+        tilt = text_tilt(ink)
+        if tilt:
+            ink = np.asarray(Image.fromarray(ink).rotate(tilt, Image.Resampling.NEAREST, expand=True))
+    return Paper(ink.astype(np.float32), factor, None, tilt=tilt)
+
+
+def text_tilt(ink: np.ndarray) -> float:
+    """The angle (degrees, within MAX_TILT, in steps of TILT_STEP) that makes a row of digits level: the one whose
+    projection on the rows is most peaked (the sum of the squared counts); 0 for writing less than TEXT_WIDE times
+    as wide as it is tall (one digit: its own slant is the writer's, and the model has learnt it)."""
+    ys, xs = np.nonzero(ink)
+    if ys.size == 0 or np.ptp(xs) + 1 < TEXT_WIDE * (np.ptp(ys) + 1):
+        return 0.0
+    best, best_score = 0.0, -1.0
+    for angle in np.arange(-MAX_TILT, MAX_TILT + 1e-6, TILT_STEP):
+        a = math.radians(angle)
+        position = np.round(ys * math.cos(a) - xs * math.sin(a)).astype(np.int64)
+        counts = np.bincount(position - position.min()).astype(np.float64)
+        score = float((counts ** 2).sum())
+        if score > best_score + 1e-9:
+            best, best_score = float(angle), score
+    return best
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """The mean width of the strokes of an ink mask, in pixels: twice its area over its outline (a stroke of width w
+    and length L has area w L and an outline of about 2 L), the outline counted as ink pixels with a 4-neighbour
+    that is not ink."""
+    padded = np.pad(mask, 1)
+    inner = padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
+    outline = int((mask & ~inner).sum())
+    return 2.0 * float(mask.sum()) / max(outline, 1)
+
+
+def thickened(mask: np.ndarray, height: int) -> np.ndarray:
+    """Thin strokes (ballpoint, pencil) made as wide as STROKE of the writing's height (a square pen), so that the
+    28x28 has strokes as wide as MNIST's, and a pencil line's small gaps close; wider strokes stay as they are."""
+    missing = STROKE * height - stroke_width(mask)
+    radius = int(round(missing / 2))
+    if radius < 1:
+        return mask.astype(np.float32)
+    return _max(mask, 2 * radius + 1).astype(np.float32)
+
+
+def paper_digits(paper: Paper) -> list[dict]:
+    """A Paper -> one entry per digit, left to right, as model.to_mnist_digits gives them: {"digit": (28, 28),
+    "placement": Placement, "box": [x0, y0, x1, y1] in the upright picture's pixels}; [] when there is no ink."""
+    if paper.problem is not None:
+        return []
+    ink, factor = paper.ink, paper.factor
+    if not paper.digital:  # strokes as wide as MNIST's, for the tallest digit
+        columns = split_columns(ink)
+        tallest = max(int(np.ptp(np.nonzero(ink[:, x0:x1].any(axis=1))[0])) + 1 for x0, x1 in columns) if columns else 0
+        ink = thickened(ink > 0, tallest)
+    parts = []
+    for x0, x1 in split_columns(ink):
+        placed = place(ink[:, x0:x1], factor, left=x0)
+        if placed is None:
+            continue
+        rows = np.nonzero((ink[:, x0:x1] > 0.0).any(axis=1))[0]
+        parts.append({"digit": placed[0], "placement": placed[1],
+                      "box": [x0 * factor, int(rows[0]) * factor, x1 * factor, (int(rows[-1]) + 1) * factor]})
+    return parts
