@@ -38,7 +38,7 @@ import frontend
 import limits
 import server_log
 from model import DEFAULT_WEIGHTS, TUTORIAL_WEIGHTS, load_model, read_rows, sha256_of, to_mnist_placed
-from readings import Canvas, chosen_digit, digits_of, read_parts
+from readings import Canvas, chosen_digit, digits_of, digits_of_upload, read_parts
 from strokes import checked_seq, parse_drawing, render_drawing
 from views import model_input_image, reading_image, row_caption, row_walk_gif, states_image
 
@@ -344,9 +344,11 @@ def read_image(path: str | None, compare: bool = False, action: object = None, r
     (set when the upload started, so that a drawing begun after it wins); None from the API."""
     picture = open_upload(path)
     try:
-        parts = [] if picture is None else digits_of(picture)
+        parts, paper = ([], None) if picture is None else digits_of_upload(picture)  # reader/paper.py
     except ValueError as error:
         raise gr.Error(f"Could not read that image: {error}") from None
+    if paper is not None and paper.problem:
+        raise gr.Error(paper.problem)  # no readable handwriting: the sentence says why (blank, dark, small, faint)
     seq = None
     if action:
         chosen = json.loads(action) if isinstance(action, str) else action

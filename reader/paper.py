@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps
 
-from model import _to_pil, ink_map, place, split_columns
+from model import SPECK, _to_pil, ink_map, place, split_columns
 
 WORK_SIDE = 512  # the working picture's longer side, at most (a digit photographed is 100-300 px tall in it)
 DIGITAL_SHARE = 0.5  # a picture where at least this share of pixels has one value is digital: to_mnist's path
@@ -60,9 +60,11 @@ INK_SHARE = 0.4  # ... and at least this share of what the darkest strokes take 
 STRONGEST = 99.95  # ... percentile (a thin 1 is 0.1% of the picture; at the 99.7th, pale grid lines set the floor)
 DESK_LEVEL = 0.3  # a part of the frame darker than this share of the paper is not the page ...
 DESK_CHROMA = 0.05  # ... nor one whose colour (r, b chromaticity) is this far from the paper's
+DESK_MARGIN = 2  # cells of the reduced picture (BACKGROUND_REDUCE pixels) along the desk are its edge
 MAX_TILT = 8.0  # degrees: a page turned more than this in the frame is not straightened
-TEXT_WIDE = 2.0  # writing this many times as wide as tall is a number: its baseline is made level
-TILT_STEP = 0.5  # degrees between the angles tried
+TEXT_WIDE = 1.5  # writing this many times as wide as tall is a number: its baseline is made level
+TILT_STEP = 0.5  # degrees between the angles tried, on the pixels darker than ...
+TILT_FLOOR = 0.08  # ... this (pale ruling too)
 RULE_WINDOW = 0.08  # ruling: darkness averaged along a row over this share of the width ...
 RULE_GAP = 3  # ... against the same RULE_GAP pixels above and below: a thin line stands out ...
 RULE_CONTRAST = 0.04  # ... by this much
@@ -70,15 +72,14 @@ RULE_COVER = 0.6  # such pixels, joined, reaching across this share of the page'
 RULE_PALE = 0.7  # ... when paler than this share of the darkest ink's darkness (printed ruling is pale) ...
 RULE_FULL = 0.9  # ... or, as dark as the ink, reaching across this share
 RULE_THICKNESS = 1.5  # a line's pixel goes if the ink across it is at most this times the line's thickness ...
-RULE_INK = 0.5  # ... and it is not darker than the line by this share of the way from the line to the ink
+RULE_INK = 0.5  # ... or, where the ink is darker, a pixel as pale as the line, up to this share of the way to the ink
 RULE_INK_GAP = 0.15  # (when the ink is this much darker than the lines; else darkness does not tell them apart)
 WEAK = 0.5  # hysteresis: pixels past this share of the floor are ink where they touch ink past the floor
 STROKE = 0.1  # strokes thinner than this share of the writing's height are thickened to it (MNIST's: 2-3 px in 20)
 EDGE = 3  # pixels: a band along the frame's border and the page's edge ...
 EDGE_SHARE = 1 / 3  # ... where a mark with this share of its ink is the edge's, not writing
-SPECK = 0.25  # parts smaller than this share of the largest part's height and width are specks
 MIN_HEIGHT = 10  # writing less tall than this, in working pixels (8 in the 28x28 would be 3 px), is too small
-DARK_PAPER = 0.12  # paper darker than this (in [0, 1]) is a picture too dark to read
+DARK_PAPER = 0.12  # a picture with nothing lighter than this (in [0, 1]; the 99.9th percentile, reduced) is too dark
 
 BLANK = "No handwriting found: the picture looks blank. Write the digit in dark ink, large, and photograph it close."
 TOO_DARK = "The picture is too dark to find the ink in it: take it again in more light."
@@ -166,16 +167,21 @@ def _reduced(array: np.ndarray, factor: int) -> np.ndarray:
                           *array.shape[2:]).mean(axis=(1, 3))
 
 
-def runs(mask: np.ndarray, axis: int = 1) -> np.ndarray:
-    """(h, w) bool -> (h, w) int32: at each True pixel, the length of the run of True it lies in along the axis."""
+def run_ids(mask: np.ndarray, axis: int = 1) -> np.ndarray:
+    """(h, w) bool -> (h, w) int64: each run of True along the axis numbered from 1 (0 where False)."""
     m = mask if axis == 1 else mask.T
     flat = np.concatenate([np.zeros((m.shape[0], 1), bool), m], axis=1).ravel()
     starts = flat & ~np.concatenate([[False], flat[:-1]])
-    ids = np.cumsum(starts) * flat
-    lengths = np.bincount(ids)
+    ids = (np.cumsum(starts) * flat).reshape(m.shape[0], m.shape[1] + 1)[:, 1:]
+    return ids if axis == 1 else ids.T
+
+
+def runs(mask: np.ndarray, axis: int = 1) -> np.ndarray:
+    """(h, w) bool -> (h, w) int32: at each True pixel, the length of the run of True it lies in along the axis."""
+    ids = run_ids(mask, axis)
+    lengths = np.bincount(ids.ravel())
     lengths[0] = 0
-    out = lengths[ids].reshape(m.shape[0], m.shape[1] + 1)[:, 1:].astype(np.int32)
-    return out if axis == 1 else out.T
+    return lengths[ids].astype(np.int32)
 
 
 def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
@@ -274,7 +280,7 @@ def background_of(small: np.ndarray, closing: int) -> np.ndarray:
 def desk_of(background: np.ndarray, paper: float) -> np.ndarray:
     """The reduced background colour (h, w, 3) -> (h, w) bool: what is not the page: parts touching the frame's
     border that are darker than DESK_LEVEL of the paper or of another colour (r, b shares of r + g + b further than
-    DESK_CHROMA from the paper's), and a cell around them (the page's edge)."""
+    DESK_CHROMA from the paper's), and DESK_MARGIN cells around them (the page's edge)."""
     grey = grey_of(background)
     chroma = background / np.maximum(background.sum(axis=2, keepdims=True), 1e-3)
     lit = grey >= 0.8 * paper
@@ -284,7 +290,7 @@ def desk_of(background: np.ndarray, paper: float) -> np.ndarray:
     if count == 0:
         return np.zeros(grey.shape, bool)
     border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    return _max(np.isin(labels, border[border > 0]), 3)
+    return _max(np.isin(labels, border[border > 0]), 2 * DESK_MARGIN + 1)
 
 
 def sauvola(flat: np.ndarray, window: int, k: float = SAUVOLA_K) -> np.ndarray:
@@ -298,27 +304,37 @@ def sauvola(flat: np.ndarray, window: int, k: float = SAUVOLA_K) -> np.ndarray:
 
 def tilt_of(mask: np.ndarray) -> float:
     """The angle (degrees, within MAX_TILT) that lines up the longest straight lines of the ink (ruling, grid, the
-    page's edge) with the rows or columns; 0 when nothing is line-like enough (no row of the best projection holds
-    RULE_COVER of the width)."""
+    page's edge) with the rows or columns, as the angle to turn the picture by (PIL's sense) to straighten it; 0 when
+    nothing is line-like enough (the fullest line of the best projection, 3 px thick, reaches across less than
+    RULE_COVER of the picture) or the best angle is the range's edge (turned further, or no line at all)."""
     ys, xs = np.nonzero(mask)
     if ys.size < 50:
         return 0.0
-    if ys.size > 40_000:
-        pick = np.linspace(0, ys.size - 1, 40_000).astype(np.int64)
-        ys, xs, weight = ys[pick], xs[pick], ys.size / 40_000
-    else:
-        weight = 1.0
+    pick = np.linspace(0, ys.size - 1, min(ys.size, 40_000)).astype(np.int64)  # enough to find the angle
     h, w = mask.shape
-    best, best_score, best_peak = 0.0, -1.0, 0.0
+
+    def projection(a: float, rows: bool, ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """-> (bin of each pixel across the lines, its position along them) for the picture turned by -a."""
+        if rows:  # ruling
+            return np.round(ys * math.cos(a) - xs * math.sin(a)).astype(np.int64), xs * math.cos(a) + ys * math.sin(a)
+        return np.round(xs * math.cos(a) + ys * math.sin(a)).astype(np.int64), ys * math.cos(a) - xs * math.sin(a)
+
+    best, best_rows, best_score = 0.0, True, -1.0
     for angle in np.arange(-MAX_TILT, MAX_TILT + 1e-6, TILT_STEP):
-        a = math.radians(angle)
-        for along, across, length in ((ys, xs, w), (xs, ys, h)):  # rows (ruling), then columns (grid, margin)
-            position = np.round(along * math.cos(a) - across * math.sin(a)).astype(np.int64)
-            counts = np.bincount(position - position.min()) * weight
-            score = float((counts.astype(np.float64) ** 2).sum())
+        for rows in (True, False):  # rows (ruling), then columns (grid, margin)
+            bins, _ = projection(math.radians(angle), rows, ys[pick], xs[pick])
+            score = float((np.bincount(bins - bins.min()).astype(np.float64) ** 2).sum())
             if score > best_score:
-                best, best_score, best_peak = float(angle), score, float(counts.max()) / length
-    return best if best_peak >= RULE_COVER else 0.0
+                best, best_rows, best_score = float(angle), rows, score
+    if abs(best) >= MAX_TILT:
+        return 0.0
+    bins, along = projection(math.radians(best), best_rows, ys, xs)
+    counts = np.convolve(np.bincount(bins - bins.min()), np.ones(3), mode="same")  # a line 2-3 px thick
+    on = np.abs(bins - bins.min() - int(np.argmax(counts))) <= 1
+    positions = np.unique(np.round(along[on]))
+    gaps = np.diff(positions)
+    reach = (positions.size + gaps[(gaps > 1) & (gaps <= 8)].sum()) / (w if best_rows else h)  # dotted lines too
+    return best if reach >= RULE_COVER else 0.0
 
 
 def rules_of(darkness: np.ndarray, mask: np.ndarray, page_width: float, strongest: float) -> np.ndarray:
@@ -329,10 +345,10 @@ def rules_of(darkness: np.ndarray, mask: np.ndarray, page_width: float, stronges
     thick bar or a shadow's edge is dark on one side or both). Such pixels, joined along rows over gaps of up to
     6 RULE_GAP (or lying in a band of rows +-RULE_GAP), make a ruling line where they reach across RULE_COVER of
     the page's width (a digit's bar does not), and are paler than RULE_PALE of the darkest ink (`strongest`) or
-    reach across RULE_FULL of it. Of the mask's pixels on such a line (and a pixel either side): when
-    the ink off the lines (its 90th percentile) is RULE_INK_GAP darker than the lines, those no darker than RULE_INK
-    of the way from the lines to the ink go (a stroke crossing a line, or written along it, is darker and stays);
-    else those whose run of ink across the line is at most RULE_THICKNESS times the line's (a crossing's is longer).
+    reach across RULE_FULL of it. Of the mask's pixels on such a line (its runs across the line, within the line's
+    thickness of it): when the darkest ink (`strongest`) is RULE_INK_GAP darker than the lines' cores, those no darker
+    than RULE_INK of the way from the lines to it go (a stroke crossing a line, or written along it, is darker and
+    stays); else those whose run across the line is at most RULE_THICKNESS times the line's (a crossing's is longer).
     """
     h, w = darkness.shape
     window = 2 * (round(RULE_WINDOW * w) // 2) + 1
@@ -354,34 +370,42 @@ def rules_of(darkness: np.ndarray, mask: np.ndarray, page_width: float, stronges
     np.minimum.at(left, ids, cols)
     np.maximum.at(right, ids, cols)
     extent = right - left + 1
-    shade = np.bincount(labels[candidate], darkness[candidate], count + 1) / \
-        np.maximum(np.bincount(labels[candidate], minlength=count + 1), 1)  # each piece's mean darkness
+    # how dark a piece is at its core: the darkest pixel of each of its runs across (its rims are paler), averaged
+    across_ids = run_ids(candidate, axis=0)
+    core = np.zeros(across_ids.max() + 1, np.float32)
+    np.maximum.at(core, across_ids[candidate], darkness[candidate])
+    cores = core[across_ids[candidate]]  # at each candidate pixel, its run's core
+    shade = np.bincount(labels[candidate], cores, count + 1) / np.maximum(np.bincount(labels[candidate], minlength=count + 1), 1)
     # printed ruling is paler than the ink; a line as dark as the darkest ink must cross the whole page (RULE_FULL)
     # to be ruling: a long stroke of a big digit may reach across RULE_COVER of it
     pale = shade < RULE_PALE * strongest
     lines = np.nonzero((extent >= RULE_COVER * page_width) & (pale | (extent >= RULE_FULL * page_width)))[0]
     # or, a pale line broken where it is faintest: pieces in a band of rows (+-RULE_GAP) that together reach as far
     spread = _slide(candidate, 2 * g + 1, 0, np.max)
-    band_shade = np.where(candidate, darkness, 0).sum(axis=1) / np.maximum(candidate.sum(axis=1), 1)
+    rows = np.nonzero(candidate)[0]
+    band_shade = np.bincount(rows, cores, h) / np.maximum(np.bincount(rows, minlength=h), 1)
     band = (spread.sum(axis=1) >= RULE_COVER * page_width) & (band_shade < RULE_PALE * strongest)  # (h,)
     line = (np.isin(labels, lines[lines > 0]) | band[:, None]) & candidate
     if not line.any():
         return np.zeros_like(mask)
-    near = line.copy()
-    near[1:] |= line[:-1]
-    near[:-1] |= line[1:]
-    across = runs(mask, axis=0)
-    on_line = near & mask
-    if not on_line.any():
-        return on_line
-    thickness = float(np.median(across[on_line]))
-    # ink written along a line is darker than the line (ruling is printed pale): that stays too
-    level = float(np.median(darkness[line]))
-    off_line = mask & ~near
-    ink = float(np.percentile(darkness[off_line], 90)) if off_line.any() else level
-    if ink > level + RULE_INK_GAP:  # the ink is darker than the lines: what is as pale as a line goes
-        return on_line & (darkness <= level + RULE_INK * (ink - level))
-    return on_line & (across <= max(3.0, RULE_THICKNESS * thickness))
+    # the printed lines themselves: how thick (their runs across) and how dark (the darkest of each run: the core)
+    line_ids = run_ids(line, axis=0)
+    line_runs = np.bincount(line_ids.ravel())[1:]
+    core = np.zeros(line_runs.size + 1, np.float32)
+    np.maximum.at(core, line_ids[line], darkness[line])
+    thickness, level = float(np.median(line_runs)), float(np.median(core[1:]))
+    # the mask's runs of ink across a line that hold a pixel of it, within the line's band (its anti-aliased rims)
+    reach = max(2, round(thickness))
+    zone = _slide(line, 2 * reach + 1, 0, np.max)
+    ids = run_ids(mask, axis=0)
+    lengths = np.bincount(ids.ravel())
+    lengths[0] = 0
+    touched = np.bincount(ids[line & mask], minlength=lengths.size) > 0
+    touched[0] = False
+    on_line = touched[ids] & zone
+    if strongest > level + RULE_INK_GAP:  # the ink is darker than the lines: what is as pale as a line goes
+        return on_line & (darkness <= level + RULE_INK * (strongest - level))
+    return on_line & (lengths[ids] <= max(3.0, RULE_THICKNESS * thickness))  # a crossing's run is longer
 
 
 def clean(image: Image.Image | np.ndarray) -> Paper:
@@ -401,6 +425,8 @@ def clean(image: Image.Image | np.ndarray) -> Paper:
     h, w = grey.shape
     side = max(h, w)
     small = _reduced(rgb, BACKGROUND_REDUCE)
+    if float(np.percentile(grey_of(small), 99.9)) < DARK_PAPER:  # neither paper nor chalk: nothing is lit
+        return Paper(np.zeros_like(grey), factor, TOO_DARK)
     if light_on_dark(small):
         grey, small = 1.0 - grey, 1.0 - small
     # the paper's light: first under a closing wide enough for a marker's strokes, which tells the strokes' width;
@@ -413,10 +439,8 @@ def clean(image: Image.Image | np.ndarray) -> Paper:
         paper_colour = background_of(small, closing)
     small = paper_colour
     paper = float(np.percentile(grey_of(small), 95))
-    if paper < DARK_PAPER:
-        return Paper(np.zeros_like(grey), factor, TOO_DARK)
     background = np.maximum(_resized(grey_of(small), (w, h)), 1e-3)
-    desk = _resized(desk_of(small, paper).astype(np.float32), (w, h)) > 0.25
+    desk = _resized(desk_of(small, paper).astype(np.float32), (w, h)) > 0
     flat = np.clip(grey / background, 0.0, 1.0)
     flat[desk] = 1.0
     darkness = 1.0 - flat
@@ -429,7 +453,7 @@ def clean(image: Image.Image | np.ndarray) -> Paper:
 
     # the angle from ruling (faint lines too) and the page's edges
     outline = desk & ~_min(desk, 3)
-    tilt = tilt_of(((darkness > WEAK * floor) & ~desk) | outline)
+    tilt = tilt_of(((darkness > TILT_FLOOR) & ~desk) | outline)
     if tilt:
         flat = np.asarray(Image.fromarray(flat, "F").rotate(tilt, Image.Resampling.BILINEAR, fillcolor=1.0))
         desk = np.asarray(Image.fromarray(desk).rotate(tilt, Image.Resampling.NEAREST, fillcolor=1))

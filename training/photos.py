@@ -363,11 +363,26 @@ def render(strokes: Strokes, look: Look, pen: Pen, width: float, rng: np.random.
                                _lines(u, spacing, rng.uniform(0, spacing), line_width))
             picture = _blend(picture, colour, cover)
 
-    # the writing, placed in the paper's axes near the frame's middle, then turned with the paper
+    # where the page ends, in the paper's axes: a desk shows along one or two edges of the frame
+    low, high = np.zeros(2), np.array([w, h], np.float64)  # the page's corners (x, y)
+    desk_sides = []
+    if look.desk and not look.scan:
+        for side in rng.choice(4, look.desk, replace=False):
+            depth = rng.uniform(0.06, 0.22)
+            desk_sides.append((int(side), depth))
+            axis, end = int(side) // 2, int(side) % 2  # 0: left, 1: right, 2: top, 3: bottom
+            if end == 0:
+                low[axis] = depth * (w, h)[axis]
+            else:
+                high[axis] = (1 - depth) * (w, h)[axis]
+
+    # the writing, placed on the page in its axes, then turned with the paper
     points = np.concatenate(strokes)
-    extent = points.max(0) * height  # (width, height) of the writing in frame pixels
-    room = np.maximum(np.array([w, h]) * 0.9 - extent, 0)
-    corner = np.array([w, h]) * 0.05 + rng.uniform(0.15, 0.85, 2) * room
+    extent = points.max(0)  # (width, height) of the writing, its height 1
+    height = min(height, 0.85 * float(high[1] - low[1]), 0.85 * float(high[0] - low[0]) / max(float(extent[0]), 1e-6))
+    extent = extent * height
+    room = np.maximum((high - low) * 0.9 - extent, 0)
+    corner = low + (high - low) * 0.05 + rng.uniform(0.15, 0.85, 2) * room
     c, s = math.cos(math.radians(look.tilt)), math.sin(math.radians(look.tilt))
     to_frame = np.array([[c, -s], [s, c]])  # paper axes -> frame axes, about the frame's centre
     centre = np.array([w / 2, h / 2])
@@ -386,19 +401,8 @@ def render(strokes: Strokes, look: Look, pen: Pen, width: float, rng: np.random.
 
     if not look.scan:
         # a desk around the page: the page ends at one or two edges of the frame
-        if look.desk:
-            sides = rng.choice(4, look.desk, replace=False)
-            outside = np.zeros((h, w), bool)
-            for side in sides:
-                depth = rng.uniform(0.06, 0.22)
-                if side == 0:
-                    outside |= u < depth * w
-                elif side == 1:
-                    outside |= u > (1 - depth) * w
-                elif side == 2:
-                    outside |= v < depth * h
-                else:
-                    outside |= v > (1 - depth) * h
+        if desk_sides:
+            outside = (u < low[0]) | (u > high[0]) | (v < low[1]) | (v > high[1])
             kind = rng.integers(3)
             if kind == 0:  # wood
                 tone = np.array([0.55, 0.37, 0.2]) * rng.uniform(0.6, 1.1)
