@@ -18,6 +18,7 @@ photo: reader.paper.clean alone and the whole reading (the model's included).
 from __future__ import annotations
 
 import argparse
+import io
 import tempfile
 import time
 from collections import defaultdict
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from model import DEFAULT_WEIGHTS, load_model
 from reader.paper import clean
@@ -100,6 +102,14 @@ def main() -> None:
     print(f"time per picture: reader.paper.clean median {np.median(clean_ms):.1f} ms, p95 "
           f"{np.percentile(clean_ms, 95):.1f} ms, max {max(clean_ms):.1f} ms; the whole read_upload median "
           f"{np.median(read_ms):.1f} ms, p95 {np.percentile(read_ms, 95):.1f} ms")
+    # the largest picture an upload decodes to (demo.MAX_DECODED_PIXELS, a PNG of 3 MP): reduced to the working size
+    large = Image.open(io.BytesIO(shot("lined", 0, args.seed).data)).convert("RGB").resize((2000, 1500))
+    large_ms = []
+    for _ in range(10):
+        started = time.perf_counter()
+        clean(large)
+        large_ms.append(1000 * (time.perf_counter() - started))
+    print(f"  a 2000x1500 picture (3 MP, the most an upload decodes to): clean median {np.median(large_ms):.1f} ms")
 
 
 if __name__ == "__main__":

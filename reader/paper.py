@@ -59,8 +59,11 @@ MIN_CONTRAST = 0.18  # ink takes away at least this share of the paper's light (
 INK_SHARE = 0.4  # ... and at least this share of what the darkest strokes take away: the darkness at this ...
 STRONGEST = 99.95  # ... percentile (a thin 1 is 0.1% of the picture; at the 99.7th, pale grid lines set the floor)
 DESK_LEVEL = 0.3  # a part of the frame darker than this share of the paper is not the page ...
-DESK_CHROMA = 0.05  # ... nor one whose colour (r, b chromaticity) is this far from the paper's
+DESK_CHROMA = 0.05  # ... nor one whose colour (r, b chromaticity) is this far from the paper's ...
+DESK_DIM = 0.75  # ... nor one darker than this share of the paper with a sharp edge: the light rises by ...
+DESK_STEP = 0.2  # ... this share of the paper's within a cell across its rim
 DESK_MARGIN = 2  # cells of the reduced picture (BACKGROUND_REDUCE pixels) along the desk are its edge
+DESK_CLOSING = 3  # cells: the desk is told on the picture closed this wide (thin strokes gone, a strip of desk kept)
 MAX_TILT = 8.0  # degrees: a page turned more than this in the frame is not straightened
 TEXT_WIDE = 1.5  # writing this many times as wide as tall is a number: its baseline is made level
 TILT_STEP = 0.5  # degrees between the angles tried, on the pixels darker than ...
@@ -76,7 +79,7 @@ RULE_INK = 0.5  # ... or, where the ink is darker, a pixel as pale as the line, 
 RULE_INK_GAP = 0.15  # (when the ink is this much darker than the lines; else darkness does not tell them apart)
 WEAK = 0.5  # hysteresis: pixels past this share of the floor are ink where they touch ink past the floor
 STROKE = 0.1  # strokes thinner than this share of the writing's height are thickened to it (MNIST's: 2-3 px in 20)
-EDGE = 3  # pixels: a band along the frame's border and the page's edge ...
+EDGE = 5  # pixels: a band along the frame's border and the page's edge ...
 EDGE_SHARE = 1 / 3  # ... where a mark with this share of its ink is the edge's, not writing
 MIN_HEIGHT = 10  # writing less tall than this, in working pixels (8 in the 28x28 would be 3 px), is too small
 DARK_PAPER = 0.12  # a picture with nothing lighter than this (in [0, 1]; the 99.9th percentile, reduced) is too dark
@@ -277,20 +280,40 @@ def background_of(small: np.ndarray, closing: int) -> np.ndarray:
     return np.stack([_box_mean(_min(_max(small[..., c], size), size), 3) for c in range(3)], axis=2)
 
 
-def desk_of(background: np.ndarray, paper: float) -> np.ndarray:
-    """The reduced background colour (h, w, 3) -> (h, w) bool: what is not the page: parts touching the frame's
-    border that are darker than DESK_LEVEL of the paper or of another colour (r, b shares of r + g + b further than
-    DESK_CHROMA from the paper's), and DESK_MARGIN cells around them (the page's edge)."""
+def _touching_border(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """-> (labels of the mask's parts, a bool per label (index 0 unused) for the parts touching the frame's border,
+    count)."""
+    labels, count = label(mask)
+    touching = np.zeros(count + 1, bool)
+    touching[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = True
+    touching[0] = False
+    return labels, touching, count
+
+
+def desk_of(small: np.ndarray, paper: float) -> np.ndarray:
+    """The picture reduced BACKGROUND_REDUCE times (h, w, 3) -> (h, w) bool: what is not the page, and DESK_MARGIN
+    cells around it (the page's edge). Told on the picture closed DESK_CLOSING cells wide (thin strokes gone; a wider
+    closing fills a narrow strip of desk with the page): parts touching the frame's border that are darker than
+    DESK_LEVEL of the paper, or of another colour (r, b shares of r + g + b further than DESK_CHROMA from the
+    paper's), or darker than DESK_DIM of it with a sharp edge: across their rim, the light rises by DESK_STEP of the
+    paper's within a cell (a desk's edge does; a shadow's, soft, does not)."""
+    background = np.stack([_min(_max(small[..., c], DESK_CLOSING), DESK_CLOSING) for c in range(3)], axis=2)
     grey = grey_of(background)
     chroma = background / np.maximum(background.sum(axis=2, keepdims=True), 1e-3)
     lit = grey >= 0.8 * paper
     reference = np.median(chroma[lit], axis=0) if lit.any() else np.full(3, 1 / 3)
     far = np.abs(chroma - reference)[..., [0, 2]].max(axis=2) > DESK_CHROMA
-    labels, count = label((grey < DESK_LEVEL * paper) | far)
-    if count == 0:
-        return np.zeros(grey.shape, bool)
-    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    return _max(np.isin(labels, border[border > 0]), 2 * DESK_MARGIN + 1)
+    labels, touching, _ = _touching_border((grey < DESK_LEVEL * paper) | far)
+    desk = touching[labels]
+    dim = grey < DESK_DIM * paper
+    labels, touching, count = _touching_border(dim)
+    if touching.any():
+        rim = dim & ~_min(dim, 3)
+        rim[[0, -1], :], rim[:, [0, -1]] = False, False  # the frame's border is no edge
+        rise = _max(grey, 3) - grey  # within a cell
+        steps = np.bincount(labels[rim], rise[rim], count + 1) / np.maximum(np.bincount(labels[rim], minlength=count + 1), 1)
+        desk |= (touching & (steps >= DESK_STEP * paper))[labels]
+    return _max(desk, 2 * DESK_MARGIN + 1)
 
 
 def sauvola(flat: np.ndarray, window: int, k: float = SAUVOLA_K) -> np.ndarray:
@@ -437,10 +460,10 @@ def clean(image: Image.Image | np.ndarray) -> Paper:
     closing = max(round(CLOSING * side), round(CLOSING_STROKES * strokes))
     if closing < round(CLOSING_WIDE * side):
         paper_colour = background_of(small, closing)
-    small = paper_colour
-    paper = float(np.percentile(grey_of(small), 95))
-    background = np.maximum(_resized(grey_of(small), (w, h)), 1e-3)
-    desk = _resized(desk_of(small, paper).astype(np.float32), (w, h)) > 0
+    paper = float(np.percentile(grey_of(paper_colour), 95))
+    background = np.maximum(_resized(grey_of(paper_colour), (w, h)), 1e-3)
+    desk = desk_of(small, paper)
+    desk = _resized(desk.astype(np.float32), (w, h)) > 0
     flat = np.clip(grey / background, 0.0, 1.0)
     flat[desk] = 1.0
     darkness = 1.0 - flat

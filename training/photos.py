@@ -250,20 +250,21 @@ def non_digit_writing(index: int, rng: np.random.Generator) -> tuple[Strokes, st
 
 
 def number_writing(source: str, index: int, rng: np.random.Generator, length: int,
-                   pen_width: float = 0.0) -> tuple[Strokes, str]:
+                   pen_width: float = 0.0) -> tuple[list[Strokes], str]:
     """length digits from one source side by side, a clear gap between their inks, each a little higher or
-    lower and larger or smaller -> (strokes, the number). Gaps are set in units of the digits' height (1), between
-    the inks' edges: pen_width (in the same units) is added, as the strokes are the pen's centre lines."""
-    strokes, label, x = [], "", 0.0
+    lower and larger or smaller -> (each digit's strokes, in place; the number). Gaps are set in units of the
+    digits' height (1), between the inks' edges: pen_width (in the same units) is added, as the strokes are the
+    pen's centre lines."""
+    digits, label, x = [], "", 0.0
     for k in range(length):
         digit, name = digit_writing(source, index * 7 + k * 3 + int(rng.integers(1000)) * 10, rng)
         size = rng.uniform(0.9, 1.1)
         dy = rng.uniform(-0.08, 0.08)
         width = max(float(np.concatenate(digit)[:, 0].max()), 0.05) * size
-        strokes += [s * size + [x, dy] for s in digit]
+        digits.append([s * size + [x, dy] for s in digit])
         label += name
         x += width + rng.uniform(*NUMBER_GAP) + pen_width
-    return strokes, label
+    return digits, label
 
 
 # ---------------------------------------------------------------------------------------------
@@ -524,8 +525,9 @@ def shot(condition: str, index: int, seed: int = 0) -> Shot:
     if writing == "digit":
         strokes, label = digit_writing(source, index // len(SOURCES) + 1000 * seed, rng)
     elif writing == "number":
-        strokes, label = number_writing(source, index // len(SOURCES) + 1000 * seed, rng, int(rng.integers(3, 5)),
-                                        width)
+        digits, label = number_writing(source, index // len(SOURCES) + 1000 * seed, rng, int(rng.integers(3, 5)),
+                                       width)
+        strokes = [stroke for digit in digits for stroke in digit]
     else:
         strokes, extra["kind"] = non_digit_writing(index, rng)
         source, label = "non_digit", ""

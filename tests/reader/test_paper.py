@@ -206,15 +206,28 @@ def test_a_desk_at_the_frame_s_edge_is_not_ink():
     assert (cleaned.ink > 0)[coverage(seven(300, 90, 150), 5) > 0.5].mean() > 0.9
 
 
+def _shaded_top(level: float, softness: float) -> np.ndarray:
+    """Paper whose top part (rows 0-200) gets `level` of the light, through an edge `softness` px wide (0: a step)."""
+    y = np.arange(H, dtype=np.float32)
+    edge = 1 / (1 + np.exp(-(y - 200) / softness)) if softness else (y >= 200).astype(np.float32)
+    return blank(0.9) * (level + (1 - level) * edge)[:, None, None]
+
+
 @pytest.mark.parametrize("level, desk", [(0.25, True), (0.35, False)])
 def test_a_dark_border_is_the_desk_below_a_third_of_the_paper_s_light(level, desk):
-    """DESK_LEVEL = 0.3: a band along the frame's top at 0.25 of the paper's light is the desk (the seven written in
-    it is not read); at 0.35 it is the page in a shadow (the seven is read)."""
-    picture = blank(0.9)
-    picture[:200] *= level
-    picture = write(picture, seven(256, 20, 140), 6, 0.9)
-    cleaned = paper.clean(photo(picture, noise=0.004))
-    found = (cleaned.ink > 0)[coverage(seven(256, 20, 140), 6) > 0.5].mean()
+    """DESK_LEVEL = 0.3: a part along the frame's top, through a soft edge, at 0.25 of the paper's light is the desk
+    (the seven written in it is not read); at 0.35 it is the page in a shadow (the seven is read)."""
+    picture = write(_shaded_top(level, 12), seven(256, 20, 140), 6, 0.9)
+    found = (paper.clean(photo(picture, noise=0.004)).ink > 0)[coverage(seven(256, 20, 140), 6) > 0.5].mean()
+    assert (found < 0.1) if desk else (found > 0.8)
+
+
+@pytest.mark.parametrize("level, softness, desk", [(0.7, 0, True), (0.8, 0, False), (0.5, 12, False)])
+def test_a_sharp_edged_border_is_the_desk_up_to_three_quarters_of_the_paper_s_light(level, softness, desk):
+    """DESK_DIM = 0.75, DESK_STEP = 0.2: a part along the frame's top at 0.7 of the paper's light behind a sharp edge
+    is a grey desk; at 0.8, the page; at 0.5 behind a soft edge, a shadow on the page."""
+    picture = write(_shaded_top(level, softness), seven(256, 20, 140), 6, 0.9)
+    found = (paper.clean(photo(picture, noise=0.004)).ink > 0)[coverage(seven(256, 20, 140), 6) > 0.5].mean()
     assert (found < 0.1) if desk else (found > 0.8)
 
 
@@ -275,7 +288,7 @@ def test_a_speck_is_smaller_than_a_third_of_the_writing(size, kept):
 
 @pytest.mark.parametrize("inset, kept", [(1, False), (12, True)])
 def test_marks_along_the_frame_s_border_are_not_writing(inset, kept):
-    """EDGE = 3, EDGE_SHARE: a line lying along the frame's border (the page's edge, a shadow's rim) is dropped; the
+    """EDGE = 5, EDGE_SHARE: a line lying along the frame's border (the page's edge, a shadow's rim) is dropped; the
     same line 12 px in is kept."""
     picture = write(blank(0.9), one(200, 90, 200), 6, 0.9)
     picture = write(picture, [[(300, H - inset - 1), (500, H - inset - 1)]], 3, 0.9)
