@@ -61,7 +61,7 @@ STRONGEST = 99.95  # ... percentile (a thin 1 is 0.1% of the picture; at the 99.
 DESK_LEVEL = 0.3  # a part of the frame darker than this share of the paper is not the page ...
 DESK_CHROMA = 0.05  # ... nor one whose colour (r, b chromaticity) is this far from the paper's ...
 DESK_DIM = 0.75  # ... nor one darker than this share of the paper with a sharp edge: the light rises by ...
-DESK_STEP = 0.2  # ... this share of the paper's within a cell across its rim
+DESK_STEP = 0.5  # ... this share of the way to the paper's within a cell across its rim
 DESK_MARGIN = 2  # cells of the reduced picture (BACKGROUND_REDUCE pixels) along the desk are its edge
 DESK_CLOSING = 3  # cells: the desk is told on the picture closed this wide (thin strokes gone, a strip of desk kept)
 MAX_TILT = 8.0  # degrees: a page turned more than this in the frame is not straightened
@@ -275,9 +275,9 @@ def light_on_dark(small: np.ndarray) -> bool:
 
 def background_of(small: np.ndarray, closing: int) -> np.ndarray:
     """The paper's colour under dark ink: each channel's grey closing (max then min filter, `closing` working pixels
-    wide: ink narrower than that goes) on the picture reduced BACKGROUND_REDUCE times (small), then a 3x3 mean."""
+    wide: ink narrower than that goes) on the picture reduced BACKGROUND_REDUCE times (small)."""
     size = max(3, 2 * (closing // (2 * BACKGROUND_REDUCE)) + 1)
-    return np.stack([_box_mean(_min(_max(small[..., c], size), size), 3) for c in range(3)], axis=2)
+    return np.stack([_min(_max(small[..., c], size), size) for c in range(3)], axis=2)
 
 
 def _touching_border(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -290,14 +290,15 @@ def _touching_border(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     return labels, touching, count
 
 
-def desk_of(small: np.ndarray, paper: float) -> np.ndarray:
-    """The picture reduced BACKGROUND_REDUCE times (h, w, 3) -> (h, w) bool: what is not the page, and DESK_MARGIN
-    cells around it (the page's edge). Told on the picture closed DESK_CLOSING cells wide (thin strokes gone; a wider
-    closing fills a narrow strip of desk with the page): parts touching the frame's border that are darker than
-    DESK_LEVEL of the paper, or of another colour (r, b shares of r + g + b further than DESK_CHROMA from the
-    paper's), or darker than DESK_DIM of it with a sharp edge: across their rim, the light rises by DESK_STEP of the
-    paper's within a cell (a desk's edge does; a shadow's, soft, does not)."""
-    background = np.stack([_min(_max(small[..., c], DESK_CLOSING), DESK_CLOSING) for c in range(3)], axis=2)
+def desk_of(small: np.ndarray, paper_colour: np.ndarray, paper: float) -> np.ndarray:
+    """The picture reduced BACKGROUND_REDUCE times (h, w, 3) and the paper's colour under it (background_of) ->
+    (h, w) bool: what is not the page, and DESK_MARGIN cells around it (the page's edge). Parts touching the frame's
+    border that are, on the picture closed only DESK_CLOSING cells wide (thin strokes gone; a wider closing fills a
+    narrow strip of desk with the page), darker than DESK_LEVEL of the paper or of another colour (r, b shares of
+    r + g + b further than DESK_CHROMA from the paper's); or, under the paper's colour (no strokes, a marker's
+    neither), darker than DESK_DIM of it with a sharp edge: across their rim, the light rises DESK_STEP of the way
+    from theirs to the paper's within a cell (a desk's edge does; a shadow's, soft, does not)."""
+    background = background_of(small, DESK_CLOSING * BACKGROUND_REDUCE)
     grey = grey_of(background)
     chroma = background / np.maximum(background.sum(axis=2, keepdims=True), 1e-3)
     lit = grey >= 0.8 * paper
@@ -305,6 +306,7 @@ def desk_of(small: np.ndarray, paper: float) -> np.ndarray:
     far = np.abs(chroma - reference)[..., [0, 2]].max(axis=2) > DESK_CHROMA
     labels, touching, _ = _touching_border((grey < DESK_LEVEL * paper) | far)
     desk = touching[labels]
+    grey = grey_of(paper_colour)
     dim = grey < DESK_DIM * paper
     labels, touching, count = _touching_border(dim)
     if touching.any():
@@ -312,7 +314,8 @@ def desk_of(small: np.ndarray, paper: float) -> np.ndarray:
         rim[[0, -1], :], rim[:, [0, -1]] = False, False  # the frame's border is no edge
         rise = _max(grey, 3) - grey  # within a cell
         steps = np.bincount(labels[rim], rise[rim], count + 1) / np.maximum(np.bincount(labels[rim], minlength=count + 1), 1)
-        desk |= (touching & (steps >= DESK_STEP * paper))[labels]
+        level = np.bincount(labels[dim], grey[dim], count + 1) / np.maximum(np.bincount(labels[dim], minlength=count + 1), 1)
+        desk |= (touching & (steps >= DESK_STEP * (paper - level)))[labels]
     return _max(desk, 2 * DESK_MARGIN + 1)
 
 
@@ -461,9 +464,8 @@ def clean(image: Image.Image | np.ndarray) -> Paper:
     if closing < round(CLOSING_WIDE * side):
         paper_colour = background_of(small, closing)
     paper = float(np.percentile(grey_of(paper_colour), 95))
-    background = np.maximum(_resized(grey_of(paper_colour), (w, h)), 1e-3)
-    desk = desk_of(small, paper)
-    desk = _resized(desk.astype(np.float32), (w, h)) > 0
+    background = np.maximum(_resized(_box_mean(grey_of(paper_colour), 3), (w, h)), 1e-3)  # smoothed a cell
+    desk = _resized(desk_of(small, paper_colour, paper).astype(np.float32), (w, h)) > 0
     flat = np.clip(grey / background, 0.0, 1.0)
     flat[desk] = 1.0
     darkness = 1.0 - flat
@@ -525,7 +527,8 @@ def clean(image: Image.Image | np.ndarray) -> Paper:
 def text_tilt(ink: np.ndarray) -> float:
     """The angle (degrees, within MAX_TILT, in steps of TILT_STEP) that makes a row of digits level: the one whose
     projection on the rows is most peaked (the sum of the squared counts); 0 for writing less than TEXT_WIDE times
-    as wide as it is tall (one digit: its own slant is the writer's, and the model has learnt it)."""
+    as wide as it is tall (one digit: its own slant is the writer's, and the model has learnt it), or when the best
+    angle is the range's edge."""
     ys, xs = np.nonzero(ink)
     if ys.size == 0 or np.ptp(xs) + 1 < TEXT_WIDE * (np.ptp(ys) + 1):
         return 0.0
@@ -537,7 +540,7 @@ def text_tilt(ink: np.ndarray) -> float:
         score = float((counts ** 2).sum())
         if score > best_score + 1e-9:
             best, best_score = float(angle), score
-    return best
+    return 0.0 if abs(best) >= MAX_TILT else best  # the range's edge: no baseline found within it
 
 
 def stroke_width(mask: np.ndarray) -> float:
