@@ -444,14 +444,16 @@ def render(strokes: Strokes, look: Look, pen: Pen, width: float, rng: np.random.
 
 
 def canvas_picture(strokes: Strokes, rng: np.random.Generator, side: int = 280) -> bytes:
-    """The writing drawn on the page's canvas (side x side, its brush, strokes.render_drawing), 45-80% of it tall,
-    as a PNG: what the same hand would give the app by drawing, the reference for the photos."""
+    """The writing drawn on a canvas `side` tall (as wide, or wider for a number; the page's brush,
+    strokes.render_drawing), 45-80% of it tall, as a PNG: what the same hand would give the app by drawing, the
+    reference for the photos."""
     from strokes import parse_drawing, render_drawing
 
     height = rng.uniform(0.45, 0.8) * side
     extent = np.concatenate(strokes).max(0) * height
-    corner = (side - extent) / 2 + rng.uniform(-0.05, 0.05, 2) * side
-    drawing = {"width": side, "height": side,
+    width = max(side, int(np.ceil(extent[0] / 0.9)))
+    corner = (np.array([width, side]) - extent) / 2 + rng.uniform(-0.05, 0.05, 2) * side
+    drawing = {"width": width, "height": side,
                "strokes": [np.round(s * height + corner, 1).tolist() for s in strokes]}
     buffer = io.BytesIO()
     render_drawing(parse_drawing(drawing)).save(buffer, "PNG")
@@ -505,6 +507,7 @@ CONDITIONS = {
     "desk": ("digit", lambda r: _photo(r, desk=int(r.integers(1, 3)))),
     "exif": ("digit", lambda r: _photo(r, exif=int(r.choice([6, 8])))),
     "board": ("digit", lambda r: _photo(r, paper="plain", board=True)),
+    "number canvas": ("number", lambda r: Look(canvas=True)),
     "number scan": ("number", _scan),
     "number": ("number", lambda r: _photo(r)),
     "non-digit": ("non_digit", lambda r: _photo(r)),
@@ -520,6 +523,8 @@ def shot(condition: str, index: int, seed: int = 0) -> Shot:
     look = make_look(rng)
     pen = PENS[str(rng.choice(list(PENS)))]
     width = rng.uniform(*pen.width)  # of the digits' height
+    if look.canvas:
+        width = 0.2  # the page's brush: 24/280 of a canvas whose digits are 45-80% of it tall, up to 0.19 of a digit
     source = SOURCES[index % len(SOURCES)]
     extra = {}
     if writing == "digit":
