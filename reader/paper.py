@@ -4,30 +4,30 @@
     paper = clean(PIL.Image.open("photo.jpg"))   # Paper: .ink (h, w) in [0, 1], ink = 1; .problem (a sentence or None)
     parts = paper_digits(paper)                  # [{"digit": (28, 28), "placement", "box"}, ...] as to_mnist_digits
 
-The canvas's ink and clean digital pictures (a PNG of black strokes on white, a transparent PNG, MNIST's own
-white-on-black digits) have a flat background: they keep to_mnist's ink map, unchanged (model.ink_map). A
-photo or scan has none: paper lit unevenly, ruled, shaded, a desk at the edge, JPEG's noise. For those, at a
-working size of at most WORK_SIDE pixels a side (an integer box reduction, as model.ink_map's):
-  1. orientation from EXIF (a phone stores a portrait sideways with a tag);
-  2. the grey that ink darkens: the mean of luma and of max(R, G, B), so that pale coloured ruling is fainter
-     than the ink (blue ink stays dark in luma, a pale blue line is nearly white in max(R, G, B));
-  3. polarity: dark ink on light paper, or light on dark (a blackboard, chalk): which way thin marks stand
-     out (the black and white top-hats);
-  4. the paper's light: estimated by a grey closing (max then min filter) wider than a stroke, on a picture
-     reduced by BACKGROUND_REDUCE, smoothed, and divided out: the paper becomes 1 whatever the light;
-  5. the page told from a desk or the frame: the parts of the picture, touching its border, that are far darker
-     than the paper (DESK_LEVEL) or of another colour (DESK_CHROMA), and a margin along them, hold no ink;
-  6. ink chosen adaptively: Sauvola's local threshold on the flattened picture (window SAUVOLA_WINDOW of the
-     working side, k SAUVOLA_K), and at least a share (INK_SHARE) of the darkest strokes' contrast and
-     MIN_CONTRAST, not one global floor;
-  7. small rotations straightened: the angle (to +-MAX_TILT degrees) whose projection makes ruling, grid or the
-     page's edge sharpest, when there is such a line;
-  8. ruling and grid lines removed: rows (columns) where ink runs of at least RULE_RUN of the working width
-     cover RULE_COVER of it; only their pixels whose run across the line is no thicker than the line itself
-     go, so strokes that cross a line keep their ink;
-  9. specks and marks on the frame's border left out (parts smaller than SPECK of the largest, both ways).
-Then model.split_columns / model.place make the 28x28s, as for a drawing. When there is nothing to read,
-Paper.problem says why (blank, too dark, too small, too faint).
+Clean digital pictures (a PNG of black strokes on white, a transparent PNG, MNIST's own white-on-black digits, a
+screenshot) have a flat background: they keep to_mnist's ink map, unchanged (model.ink_map). A photo or scan has
+none: paper lit unevenly, ruled, shaded, a desk at the edge, JPEG's noise. For those, at a working size of at most
+WORK_SIDE pixels a side (an integer box reduction, as model.ink_map's), numpy and Pillow only:
+  1. orientation from EXIF (a phone stores a portrait sideways, with a tag);
+  2. the grey that ink darkens: the mean of luma and of max(R, G, B), so that pale coloured ruling is fainter than
+     ink (blue ink stays dark in luma; a pale blue line is nearly white in max(R, G, B));
+  3. polarity: dark ink on light paper, or light on dark (chalk on a board): which way thin marks stand out (the
+     black and white top-hats);
+  4. the paper's light: a grey closing (max then min filter) wider than the strokes, on the picture reduced
+     BACKGROUND_REDUCE times, divided out: the paper becomes 1 whatever the light, a soft shadow's too;
+  5. the page told from a desk or the frame: parts touching the frame's border that are far darker than the paper,
+     of another colour, or darker behind a sharp edge, with a margin, hold no ink;
+  6. ink chosen adaptively, not by one global floor: Sauvola's local threshold on the flattened picture, at least
+     MIN_CONTRAST and INK_SHARE of the darkest strokes' contrast, and fainter stretches joined to such ink
+     (hysteresis: a pencil's line);
+  7. small rotations straightened: the angle (to +-MAX_TILT degrees) that lines up ruling, grid or the page's edge;
+     or, for a number on plain paper, its baseline;
+  8. ruling and grid lines removed: long (RULE_COVER of the page), thin, straight, pale lines, found in the
+     darkness itself; only their own pixels go, so strokes that cross them or run along them keep their ink;
+  9. specks and marks along the frame's border or the page's edge left out.
+paper_digits then splits and places the ink as model.split_columns / model.place do for a drawing, its thin strokes
+made as wide as MNIST's first (STROKE). When there is nothing to read, Paper.problem says why (blank, too dark, too
+small, too faint).
 """
 
 from __future__ import annotations
@@ -42,47 +42,63 @@ from model import SPECK, _to_pil, ink_map, place, split_columns
 
 WORK_SIDE = 512  # the working picture's longer side, at most (a digit photographed is 100-300 px tall in it)
 DIGITAL_SHARE = 0.5  # a picture where at least this share of pixels has one value is digital: to_mnist's path
-BACKGROUND_REDUCE = 4  # the background is estimated on the working picture reduced this much (cheap)
-POLARITY_SIZE = 3  # cells of that reduced picture: marks narrower than this tell dark ink from light ...
-POLARITY_FLOOR = 0.08  # ... where they stand out by more than this, one side POLARITY_RATIO times the other's ...
+BACKGROUND_REDUCE = 4  # polarity, the paper's light and the desk are told on the picture reduced this much (cells)
+
+# 3. polarity: marks narrower than POLARITY_SIZE cells standing out by POLARITY_FLOOR tell, one side POLARITY_RATIO
+# times the other's and POLARITY_EVIDENCE of the picture at least; but a picture whose SURFACE-th percentile is
+# lighter than LIGHT_SURFACE is paper, and one darker than DARK_SURFACE a board unless all its marks are dark (of 670
+# photos and scans of paper and 67 of chalk made by training/photos.py: paper 0.54 and up, boards 0.24 and down;
+# all 737 on the right side, against 3 wrong by the marks alone)
+SURFACE = 75
+LIGHT_SURFACE = 0.5
+DARK_SURFACE = 0.3
+POLARITY_SIZE = 3
+POLARITY_FLOOR = 0.08
 POLARITY_RATIO = 3
-POLARITY_EVIDENCE = 0.002  # ... on this share of the picture at least; else the ink is light on a surface ...
-DARK_SURFACE = 0.4  # ... whose median is darker than this
-CLOSING = 0.06  # ... by a closing at least this wide (a fraction of the working side) ...
-CLOSING_STROKES = 3  # ... and this many times the strokes' width, measured under one ...
-CLOSING_WIDE = 0.25  # ... this wide (a marker's strokes on a digit filling the frame are 0.1 of the side)
-SAUVOLA_WINDOW = 1 / 8  # Sauvola's window, as a fraction of the working side (wider than the thickest stroke)
+POLARITY_EVIDENCE = 0.002
+# 4. the paper's light: under a closing CLOSING_WIDE of the working side wide first (a marker's strokes on a digit
+# filling the frame are 0.1 of it), which tells the strokes' width; then CLOSING_STROKES times that, CLOSING at least
+CLOSING_WIDE = 0.25
+CLOSING_STROKES = 3
+CLOSING = 0.06
+# 5. the desk
+DESK_CLOSING = 3  # cells: told on the picture closed this wide (thin strokes gone, a strip of desk kept): ...
+DESK_LEVEL = 0.3  # ... a part touching the frame's border darker than this share of the paper is not the page ...
+DESK_CHROMA = 0.05  # ... nor one whose colour (r, b chromaticity) is this far from the paper's ...
+DESK_DIM = 0.75  # ... nor one darker than this share of the paper with a sharp edge: the light rises ...
+DESK_STEP = 0.5  # ... this share of the way to the paper's within a cell across its rim
+DESK_MARGIN = 2  # cells along the desk are its edge
+# 6. ink
+MIN_CONTRAST = 0.18  # ink takes away at least this share of the paper's light (pale ruling takes 5-15%) ...
+INK_SHARE = 0.4  # ... and at least this share of what the darkest strokes take away, the darkness at the ...
+STRONGEST = 99.95  # ... percentile (a thin 1 is 0.1% of the picture; at the 99.7th, pale grid lines set the floor)
+SAUVOLA_WINDOW = 1 / 8  # Sauvola's window, as a fraction of the working side ...
 SAUVOLA_STROKES = 5  # ... and at least this many strokes wide (inside a wide marker stroke, the mean is the ink's)
 SAUVOLA_K = 0.2  # Sauvola's k; R = 0.5 for a picture in [0, 1]
 SURE = 2  # darker than this many times the floor is ink, whatever the neighbourhood
-MIN_CONTRAST = 0.18  # ink takes away at least this share of the paper's light (pale ruling takes 5-15%)
-INK_SHARE = 0.4  # ... and at least this share of what the darkest strokes take away: the darkness at this ...
-STRONGEST = 99.95  # ... percentile (a thin 1 is 0.1% of the picture; at the 99.7th, pale grid lines set the floor)
-DESK_LEVEL = 0.3  # a part of the frame darker than this share of the paper is not the page ...
-DESK_CHROMA = 0.05  # ... nor one whose colour (r, b chromaticity) is this far from the paper's ...
-DESK_DIM = 0.75  # ... nor one darker than this share of the paper with a sharp edge: the light rises by ...
-DESK_STEP = 0.5  # ... this share of the way to the paper's within a cell across its rim
-DESK_MARGIN = 2  # cells of the reduced picture (BACKGROUND_REDUCE pixels) along the desk are its edge
-DESK_CLOSING = 3  # cells: the desk is told on the picture closed this wide (thin strokes gone, a strip of desk kept)
+WEAK = 0.5  # hysteresis: pixels past this share of the floor are ink where they touch ink past the floor
+# 7. tilt
 MAX_TILT = 8.0  # degrees: a page turned more than this in the frame is not straightened
-TEXT_WIDE = 1.5  # writing this many times as wide as tall is a number: its baseline is made level
 TILT_STEP = 0.5  # degrees between the angles tried, on the pixels darker than ...
 TILT_FLOOR = 0.08  # ... this (pale ruling too)
-RULE_WINDOW = 0.08  # ruling: darkness averaged along a row over this share of the width ...
+TEXT_WIDE = 1.5  # writing this many times as wide as tall is a number: its baseline is made level
+# 8. ruling
+RULE_WINDOW = 0.08  # darkness averaged along a row over this share of the width ...
 RULE_GAP = 3  # ... against the same RULE_GAP pixels above and below: a thin line stands out ...
 RULE_CONTRAST = 0.04  # ... by this much
 RULE_COVER = 0.6  # such pixels, joined, reaching across this share of the page's width are a ruling line ...
 RULE_PALE = 0.7  # ... when paler than this share of the darkest ink's darkness (printed ruling is pale) ...
 RULE_FULL = 0.9  # ... or, as dark as the ink, reaching across this share
-RULE_THICKNESS = 1.5  # a line's pixel goes if the ink across it is at most this times the line's thickness ...
-RULE_INK = 0.5  # ... or, where the ink is darker, a pixel as pale as the line, up to this share of the way to the ink
-RULE_INK_GAP = 0.15  # (when the ink is this much darker than the lines; else darkness does not tell them apart)
-WEAK = 0.5  # hysteresis: pixels past this share of the floor are ink where they touch ink past the floor
-STROKE = 0.1  # strokes thinner than this share of the writing's height are thickened to it (MNIST's: 2-3 px in 20)
+RULE_INK = 0.5  # a line's pixel goes if no darker than this share of the way from the line's core to the ink ...
+RULE_INK_GAP = 0.15  # ... when the ink is this much darker than the lines; else if the ink across it is at most ...
+RULE_THICKNESS = 1.5  # ... this many times the line's thickness (a stroke crossing it is longer)
+# 9. what is kept (and model.SPECK: parts smaller than that share of the tallest, both ways, are specks)
 EDGE = 5  # pixels: a band along the frame's border and the page's edge ...
 EDGE_SHARE = 1 / 3  # ... where a mark with this share of its ink is the edge's, not writing
 MIN_HEIGHT = 10  # writing less tall than this, in working pixels (8 in the 28x28 would be 3 px), is too small
 DARK_PAPER = 0.12  # a picture with nothing lighter than this (in [0, 1]; the 99.9th percentile, reduced) is too dark
+# for the model
+STROKE = 0.1  # strokes thinner than this share of a digit's height are thickened to it (MNIST's: 2-3 px in 20)
 
 BLANK = "No handwriting found: the picture looks blank. Write the digit in dark ink, large, and photograph it close."
 TOO_DARK = "The picture is too dark to find the ink in it: take it again in more light."
@@ -258,19 +274,26 @@ def grey_of(rgb: np.ndarray) -> np.ndarray:
 
 def light_on_dark(small: np.ndarray) -> bool:
     """Is the writing lighter than what it is written on (chalk on a board, white ink on black)? On the picture
-    reduced BACKGROUND_REDUCE times (small, (h, w, 3)): dark marks narrower than POLARITY_SIZE cells are what a
+    reduced BACKGROUND_REDUCE times (small, (h, w, 3)). Dark marks narrower than POLARITY_SIZE cells are what a
     closing fills in (black top-hat), light ones what an opening takes away (white top-hat); a step (a desk's edge, a
-    shadow's) is neither. When one side has POLARITY_RATIO times the other's pixels standing out by POLARITY_FLOOR,
-    and at least POLARITY_EVIDENCE of the picture, it is the ink's; else (strokes wider than the window, a marker
-    filling the frame) the writing is light when most of the picture is darker than DARK_SURFACE. (Of 270 photos and
-    scans and 60 of chalk, this is right for all; wider windows count a slanted page's corners and the paper between
-    close strokes as light marks, and 7 cells alone put 16 of 190 on the wrong side.)"""
+    shadow's) is neither. A side with POLARITY_RATIO times the other's pixels standing out by POLARITY_FLOOR, and at
+    least POLARITY_EVIDENCE of the picture, is the ink's, unless what most of the picture is says otherwise: where
+    its SURFACE-th percentile is lighter than LIGHT_SURFACE it is paper and the writing dark (the paper between a
+    marker's strokes, wider than the window, stands out as light marks); darker than DARK_SURFACE, a board and the
+    writing light, unless there are only dark marks (a dim photo of paper). Else, without such marks, the writing is
+    light below the middle of the two."""
     grey = grey_of(small)
+    surface = float(np.percentile(grey, SURFACE))
+    if surface >= LIGHT_SURFACE:
+        return False
     dark = int(((_min(_max(grey, POLARITY_SIZE), POLARITY_SIZE) - grey) > POLARITY_FLOOR).sum())
     light = int(((grey - _max(_min(grey, POLARITY_SIZE), POLARITY_SIZE)) > POLARITY_FLOOR).sum())
-    if max(light, dark) >= POLARITY_EVIDENCE * grey.size and max(light, dark) >= POLARITY_RATIO * min(light, dark):
+    enough = POLARITY_EVIDENCE * grey.size
+    if surface < DARK_SURFACE:
+        return not (dark >= enough and light < enough)
+    if max(light, dark) >= enough and max(light, dark) >= POLARITY_RATIO * min(light, dark):
         return light > dark
-    return float(np.median(grey)) < DARK_SURFACE
+    return surface < (LIGHT_SURFACE + DARK_SURFACE) / 2
 
 
 def background_of(small: np.ndarray, closing: int) -> np.ndarray:
@@ -290,14 +313,15 @@ def _touching_border(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     return labels, touching, count
 
 
-def desk_of(small: np.ndarray, paper_colour: np.ndarray, paper: float) -> np.ndarray:
+def desk_of(small: np.ndarray, paper_colour: np.ndarray | None, paper: float) -> np.ndarray:
     """The picture reduced BACKGROUND_REDUCE times (h, w, 3) and the paper's colour under it (background_of) ->
     (h, w) bool: what is not the page, and DESK_MARGIN cells around it (the page's edge). Parts touching the frame's
     border that are, on the picture closed only DESK_CLOSING cells wide (thin strokes gone; a wider closing fills a
     narrow strip of desk with the page), darker than DESK_LEVEL of the paper or of another colour (r, b shares of
     r + g + b further than DESK_CHROMA from the paper's); or, under the paper's colour (no strokes, a marker's
-    neither), darker than DESK_DIM of it with a sharp edge: across their rim, the light rises DESK_STEP of the way
-    from theirs to the paper's within a cell (a desk's edge does; a shadow's, soft, does not)."""
+    neither; paper_colour None: not this test), darker than DESK_DIM of it with a sharp edge: across their rim, the
+    light rises DESK_STEP of the way from theirs to the paper's within a cell (a desk's edge does; a shadow's, soft,
+    does not)."""
     background = background_of(small, DESK_CLOSING * BACKGROUND_REDUCE)
     grey = grey_of(background)
     chroma = background / np.maximum(background.sum(axis=2, keepdims=True), 1e-3)
@@ -306,6 +330,8 @@ def desk_of(small: np.ndarray, paper_colour: np.ndarray, paper: float) -> np.nda
     far = np.abs(chroma - reference)[..., [0, 2]].max(axis=2) > DESK_CHROMA
     labels, touching, _ = _touching_border((grey < DESK_LEVEL * paper) | far)
     desk = touching[labels]
+    if paper_colour is None:
+        return _max(desk, 2 * DESK_MARGIN + 1)
     grey = grey_of(paper_colour)
     dim = grey < DESK_DIM * paper
     labels, touching, count = _touching_border(dim)
@@ -317,6 +343,13 @@ def desk_of(small: np.ndarray, paper_colour: np.ndarray, paper: float) -> np.nda
         level = np.bincount(labels[dim], grey[dim], count + 1) / np.maximum(np.bincount(labels[dim], minlength=count + 1), 1)
         desk |= (touching & (steps >= DESK_STEP * (paper - level)))[labels]
     return _max(desk, 2 * DESK_MARGIN + 1)
+
+
+def edge_of(desk: np.ndarray) -> np.ndarray:
+    """(h, w) bool: within EDGE pixels of the desk (the page's edge) or of the frame's border."""
+    edge = _max(desk, 2 * EDGE + 1)
+    edge[:EDGE], edge[-EDGE:], edge[:, :EDGE], edge[:, -EDGE:] = True, True, True, True
+    return edge
 
 
 def sauvola(flat: np.ndarray, window: int, k: float = SAUVOLA_K) -> np.ndarray:
@@ -372,8 +405,8 @@ def rules_of(darkness: np.ndarray, mask: np.ndarray, page_width: float, stronges
     6 RULE_GAP (or lying in a band of rows +-RULE_GAP), make a ruling line where they reach across RULE_COVER of
     the page's width (a digit's bar does not), and are paler than RULE_PALE of the darkest ink (`strongest`) or
     reach across RULE_FULL of it. Of the mask's pixels on such a line (its runs across the line, within the line's
-    thickness of it): when the darkest ink (`strongest`) is RULE_INK_GAP darker than the lines' cores, those no darker
-    than RULE_INK of the way from the lines to it go (a stroke crossing a line, or written along it, is darker and
+    thickness of it): when the ink away from the lines (its 90th percentile) is RULE_INK_GAP darker than the lines'
+    cores, those no darker than RULE_INK of the way from the lines to it go (a stroke crossing a line, or written along it, is darker and
     stays); else those whose run across the line is at most RULE_THICKNESS times the line's (a crossing's is longer).
     """
     h, w = darkness.shape
@@ -429,8 +462,10 @@ def rules_of(darkness: np.ndarray, mask: np.ndarray, page_width: float, stronges
     touched = np.bincount(ids[line & mask], minlength=lengths.size) > 0
     touched[0] = False
     on_line = touched[ids] & zone
-    if strongest > level + RULE_INK_GAP:  # the ink is darker than the lines: what is as pale as a line goes
-        return on_line & (darkness <= level + RULE_INK * (strongest - level))
+    off = mask & ~zone  # the ink away from the lines: how dark the writing is (a desk's rim may be darker still)
+    ink = float(np.percentile(darkness[off], 90)) if off.sum() >= 20 else strongest
+    if ink > level + RULE_INK_GAP:  # the ink is darker than the lines: what is as pale as a line goes
+        return on_line & (darkness <= level + RULE_INK * (ink - level))
     return on_line & (lengths[ids] <= max(3.0, RULE_THICKNESS * thickness))  # a crossing's run is longer
 
 
@@ -457,19 +492,22 @@ def clean(image: Image.Image | np.ndarray) -> Paper:
         grey, small = 1.0 - grey, 1.0 - small
     # the paper's light: first under a closing wide enough for a marker's strokes, which tells the strokes' width;
     # then, for thinner strokes, under one CLOSING_STROKES times as wide (closer to a shadow's edge), CLOSING at least
+    # (measured away from a desk told by its darkness or colour, and its edge: a desk is no stroke)
     paper_colour = background_of(small, round(CLOSING_WIDE * side))
+    paper = float(np.percentile(grey_of(paper_colour), 95))
     darkness = 1 - grey / np.maximum(_resized(grey_of(paper_colour), (w, h)), 1e-3)
+    darkness[edge_of(_resized(desk_of(small, None, paper).astype(np.float32), (w, h)) > 0)] = 0.0
     strokes = stroke_width(darkness > max(MIN_CONTRAST, 0.5 * float(np.percentile(darkness, STRONGEST))))
     closing = max(round(CLOSING * side), round(CLOSING_STROKES * strokes))
     if closing < round(CLOSING_WIDE * side):
         paper_colour = background_of(small, closing)
-    paper = float(np.percentile(grey_of(paper_colour), 95))
-    background = np.maximum(_resized(_box_mean(grey_of(paper_colour), 3), (w, h)), 1e-3)  # smoothed a cell
     desk = _resized(desk_of(small, paper_colour, paper).astype(np.float32), (w, h)) > 0
+    edge = edge_of(desk)
+    background = np.maximum(_resized(_box_mean(grey_of(paper_colour), 3), (w, h)), 1e-3)  # smoothed a cell
     flat = np.clip(grey / background, 0.0, 1.0)
     flat[desk] = 1.0
     darkness = 1.0 - flat
-    strongest = float(np.percentile(darkness, STRONGEST))
+    strongest = float(np.percentile(darkness[~edge], STRONGEST)) if (~edge).any() else 0.0
     floor = max(MIN_CONTRAST, INK_SHARE * strongest)
     window = 2 * (round(max(SAUVOLA_WINDOW * side, SAUVOLA_STROKES * strokes)) // 2) + 1
     mask = ((flat < sauvola(flat, window)) | (darkness > SURE * floor)) & (darkness > floor)
@@ -485,7 +523,7 @@ def clean(image: Image.Image | np.ndarray) -> Paper:
         darkness = 1.0 - flat
     threshold = sauvola(flat, window)
     strong = ((flat < threshold) | (darkness > SURE * floor)) & (darkness > floor)
-    weak, count = label((flat < threshold + WEAK * floor) & (darkness > WEAK * floor))
+    weak, _ = label((flat < threshold + WEAK * floor) & (darkness > WEAK * floor))
     mask = np.isin(weak, np.unique(weak[strong]))  # a faint stretch of a pencil stroke stays joined to the rest
     page_width = float((~desk).sum(axis=1).max())
     page_height = float((~desk).sum(axis=0).max())
@@ -505,8 +543,8 @@ def clean(image: Image.Image | np.ndarray) -> Paper:
     heights, widths = (bottom - top + 1)[1:], (right - left + 1)[1:]
     # marks along the frame's or the page's edge (a third of their ink or more within EDGE pixels) are not writing,
     # unless there is nothing else
-    edge = _max(desk, 2 * EDGE + 1)
-    edge[:EDGE], edge[-EDGE:], edge[:, :EDGE], edge[:, -EDGE:] = True, True, True, True
+    if tilt:
+        edge = edge_of(desk)  # the page turned back: its edge, and the frame's border turned with it
     keep = np.bincount(labels[edge], minlength=count + 1)[1:] < EDGE_SHARE * np.bincount(ids, minlength=count + 1)[1:]
     if not keep.any():
         keep[:] = True
@@ -565,7 +603,8 @@ def thickened(mask: np.ndarray, height: int) -> np.ndarray:
 
 def paper_digits(paper: Paper) -> list[dict]:
     """A Paper -> one entry per digit, left to right, as model.to_mnist_digits gives them: {"digit": (28, 28),
-    "placement": Placement, "box": [x0, y0, x1, y1] in the upright picture's pixels}; [] when there is no ink."""
+    "placement": Placement, "box": [x0, y0, x1, y1]}; [] when there is no ink. Boxes are in the upright picture's
+    pixels (factor times the cleaned ink's), turned back by Paper.tilt where it is not 0."""
     if paper.problem is not None:
         return []
     ink, factor = paper.ink, paper.factor

@@ -187,12 +187,36 @@ def test_chalk_on_a_board_is_light_writing(model):
 
 
 def test_a_marker_filling_the_frame_is_dark_writing():
-    """POLARITY_EVIDENCE and DARK_SURFACE: strokes wider than the top-hats' window leave little evidence either way;
-    a picture mostly light is then dark writing on light paper, one mostly dark light writing on dark."""
+    """A marker's strokes wider than the top-hats' window: the paper between them stands out as light marks, but the
+    picture is mostly light (LIGHT_SURFACE): dark writing; the same picture inverted is light writing on a board."""
     marker = photo(write(blank(0.9), seven(256, 40, 300), 60, 0.9))
     small = paper._reduced(np.asarray(marker, np.float32) / 255, 4)
     assert not paper.light_on_dark(small)
     assert paper.light_on_dark(1 - small)
+
+
+def _marks(surface: float, dark: list, light: list) -> np.ndarray:
+    """A picture at `surface` light with thin dark strokes (0.05) and light ones (0.9), reduced as light_on_dark
+    takes it."""
+    picture = blank(surface)
+    picture = picture + coverage(dark, 5)[..., None] * (0.05 - picture) if dark else picture
+    picture = picture + coverage(light, 5)[..., None] * (0.9 - picture) if light else picture
+    return paper._reduced(np.asarray(photo(picture, noise=0.004), np.float32) / 255, 4)
+
+
+@pytest.mark.parametrize("surface, light", [(0.52, False), (0.47, True)])
+def test_a_mostly_light_picture_is_paper_whatever_its_marks(surface, light):
+    """LIGHT_SURFACE = 0.5 (the 75th percentile): chalk-like light strokes on a surface at 0.52 are still read as
+    paper with dark writing (a marker's gaps look like that); at 0.47 the marks tell."""
+    assert paper.light_on_dark(_marks(surface, [], seven() + one(420))) is light
+
+
+@pytest.mark.parametrize("surface, light", [(0.28, True), (0.33, False)])
+def test_a_mostly_dark_picture_is_a_board_unless_all_its_marks_are_dark(surface, light):
+    """DARK_SURFACE = 0.3: with dark strokes and a few light ones (a fifth as many), a surface at 0.28 is a board
+    (light writing); at 0.33 the marks tell (dark). With dark strokes alone, even 0.14 is a dim photo of paper."""
+    assert paper.light_on_dark(_marks(surface, seven() + one(420) + one(60), [[(150, 330), (330, 330)]])) is light
+    assert not paper.light_on_dark(_marks(0.14, seven() + one(420), []))
 
 
 def test_a_desk_at_the_frame_s_edge_is_not_ink():
