@@ -274,7 +274,7 @@ def grey_of(rgb: np.ndarray) -> np.ndarray:
 
 def light_on_dark(small: np.ndarray) -> bool:
     """Is the writing lighter than what it is written on (chalk on a board, white ink on black)? On the picture
-    reduced BACKGROUND_REDUCE times (small, (h, w, 3)). Dark marks narrower than POLARITY_SIZE cells are what a
+    reduced BACKGROUND_REDUCE times (small: (h, w, 3), or its grey (h, w)). Dark marks narrower than POLARITY_SIZE cells are what a
     closing fills in (black top-hat), light ones what an opening takes away (white top-hat); a step (a desk's edge, a
     shadow's) is neither. A side with POLARITY_RATIO times the other's pixels standing out by POLARITY_FLOOR, and at
     least POLARITY_EVIDENCE of the picture, is the ink's, unless what most of the picture is says otherwise: where
@@ -282,7 +282,7 @@ def light_on_dark(small: np.ndarray) -> bool:
     marker's strokes, wider than the window, stands out as light marks); darker than DARK_SURFACE, a board and the
     writing light, unless there are only dark marks (a dim photo of paper). Else, without such marks, the writing is
     light below the middle of the two."""
-    grey = grey_of(small)
+    grey = grey_of(small) if small.ndim == 3 else small
     surface = float(np.percentile(grey, SURFACE))
     if surface >= LIGHT_SURFACE:
         return False
@@ -297,10 +297,13 @@ def light_on_dark(small: np.ndarray) -> bool:
 
 
 def background_of(small: np.ndarray, closing: int) -> np.ndarray:
-    """The paper's colour under dark ink: each channel's grey closing (max then min filter, `closing` working pixels
-    wide: ink narrower than that goes) on the picture reduced BACKGROUND_REDUCE times (small)."""
+    """The paper's light under dark ink: a grey closing (max then min filter, `closing` working pixels wide: ink
+    narrower than that goes) of the picture reduced BACKGROUND_REDUCE times (small: (h, w), or (h, w, 3) channel by
+    channel)."""
     size = max(3, 2 * (closing // (2 * BACKGROUND_REDUCE)) + 1)
-    return np.stack([_min(_max(small[..., c], size), size) for c in range(3)], axis=2)
+    if small.ndim == 3:
+        return np.stack([_min(_max(small[..., c], size), size) for c in range(3)], axis=2)
+    return _min(_max(small, size), size)
 
 
 def _touching_border(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -313,13 +316,13 @@ def _touching_border(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     return labels, touching, count
 
 
-def desk_of(small: np.ndarray, paper_colour: np.ndarray | None, paper: float) -> np.ndarray:
-    """The picture reduced BACKGROUND_REDUCE times (h, w, 3) and the paper's colour under it (background_of) ->
+def desk_of(small: np.ndarray, paper_light: np.ndarray | None, paper: float) -> np.ndarray:
+    """The picture reduced BACKGROUND_REDUCE times (h, w, 3) and the paper's light under it (background_of) ->
     (h, w) bool: what is not the page, and DESK_MARGIN cells around it (the page's edge). Parts touching the frame's
     border that are, on the picture closed only DESK_CLOSING cells wide (thin strokes gone; a wider closing fills a
     narrow strip of desk with the page), darker than DESK_LEVEL of the paper or of another colour (r, b shares of
-    r + g + b further than DESK_CHROMA from the paper's); or, under the paper's colour (no strokes, a marker's
-    neither; paper_colour None: not this test), darker than DESK_DIM of it with a sharp edge: across their rim, the
+    r + g + b further than DESK_CHROMA from the paper's); or, under the paper's light (no strokes, a marker's
+    neither; paper_light None: not this test), darker than DESK_DIM of it with a sharp edge: across their rim, the
     light rises DESK_STEP of the way from theirs to the paper's within a cell (a desk's edge does; a shadow's, soft,
     does not)."""
     background = background_of(small, DESK_CLOSING * BACKGROUND_REDUCE)
@@ -330,9 +333,9 @@ def desk_of(small: np.ndarray, paper_colour: np.ndarray | None, paper: float) ->
     far = np.abs(chroma - reference)[..., [0, 2]].max(axis=2) > DESK_CHROMA
     labels, touching, _ = _touching_border((grey < DESK_LEVEL * paper) | far)
     desk = touching[labels]
-    if paper_colour is None:
+    if paper_light is None:
         return _max(desk, 2 * DESK_MARGIN + 1)
-    grey = grey_of(paper_colour)
+    grey = paper_light
     dim = grey < DESK_DIM * paper
     labels, touching, count = _touching_border(dim)
     if touching.any():
@@ -486,24 +489,25 @@ def clean(image: Image.Image | np.ndarray) -> Paper:
     h, w = grey.shape
     side = max(h, w)
     small = _reduced(rgb, BACKGROUND_REDUCE)
-    if float(np.percentile(grey_of(small), 99.9)) < DARK_PAPER:  # neither paper nor chalk: nothing is lit
+    small_grey = grey_of(small)
+    if float(np.percentile(small_grey, 99.9)) < DARK_PAPER:  # neither paper nor chalk: nothing is lit
         return Paper(np.zeros_like(grey), factor, TOO_DARK)
-    if light_on_dark(small):
-        grey, small = 1.0 - grey, 1.0 - small
+    if light_on_dark(small_grey):
+        grey, small, small_grey = 1.0 - grey, 1.0 - small, 1.0 - small_grey
     # the paper's light: first under a closing wide enough for a marker's strokes, which tells the strokes' width;
     # then, for thinner strokes, under one CLOSING_STROKES times as wide (closer to a shadow's edge), CLOSING at least
     # (measured away from a desk told by its darkness or colour, and its edge: a desk is no stroke)
-    paper_colour = background_of(small, round(CLOSING_WIDE * side))
-    paper = float(np.percentile(grey_of(paper_colour), 95))
-    darkness = 1 - grey / np.maximum(_resized(grey_of(paper_colour), (w, h)), 1e-3)
+    paper_light = background_of(small_grey, round(CLOSING_WIDE * side))
+    paper = float(np.percentile(paper_light, 95))
+    darkness = 1 - grey / np.maximum(_resized(paper_light, (w, h)), 1e-3)
     darkness[edge_of(_resized(desk_of(small, None, paper).astype(np.float32), (w, h)) > 0)] = 0.0
     strokes = stroke_width(darkness > max(MIN_CONTRAST, 0.5 * float(np.percentile(darkness, STRONGEST))))
     closing = max(round(CLOSING * side), round(CLOSING_STROKES * strokes))
     if closing < round(CLOSING_WIDE * side):
-        paper_colour = background_of(small, closing)
-    desk = _resized(desk_of(small, paper_colour, paper).astype(np.float32), (w, h)) > 0
+        paper_light = background_of(small_grey, closing)
+    desk = _resized(desk_of(small, paper_light, paper).astype(np.float32), (w, h)) > 0
     edge = edge_of(desk)
-    background = np.maximum(_resized(_box_mean(grey_of(paper_colour), 3), (w, h)), 1e-3)  # smoothed a cell
+    background = np.maximum(_resized(_box_mean(paper_light, 3), (w, h)), 1e-3)  # smoothed a cell
     flat = np.clip(grey / background, 0.0, 1.0)
     flat[desk] = 1.0
     darkness = 1.0 - flat
