@@ -30,7 +30,7 @@ from PIL import Image
 import frontend
 from model import DEFAULT_WEIGHTS, TUTORIAL_WEIGHTS, load_model, read_rows, sha256_of
 from reader.preprocess import to_mnist_placed
-from reader.readings import Digits, chosen_digit, digits_of_drawing, digits_of_picture, read_digits
+from reader.readings import Digits, chosen_digit, digits_of_drawing, digits_of_picture, digits_of_upload, read_digits
 from reader.strokes import checked_seq, parse_drawing
 from reader.views import model_input_image, reading_image, row_caption, row_walk_gif, states_image
 from server import connections, log
@@ -169,9 +169,11 @@ def read_image(path: str | None, compare: bool = False, action: object = None, r
     (set when the upload started, so that a drawing begun after it wins); None from the API."""
     picture = open_upload(path)
     try:
-        digits = Digits(()) if picture is None else digits_of_picture(model, picture)
+        digits = Digits(()) if picture is None else digits_of_upload(model, picture)  # the paper path
     except ValueError as error:
         raise gr.Error(f"Could not read that image: {error}") from None
+    if digits.paper is not None and digits.paper.problem:
+        raise gr.Error(digits.paper.problem)  # no readable handwriting: the sentence says why (blank, dark, small, faint)
     seq = None
     if action:
         chosen = json.loads(action) if isinstance(action, str) else action

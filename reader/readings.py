@@ -22,9 +22,11 @@ import torch
 from PIL import Image
 
 from model import BiLSTM, Verdict, judge, read_rows, row_importance
+from reader.paper import Paper, clean, paper_ink
 from reader.preprocess import to_mnist
-from reader.segment import split_digits
+from reader.segment import segment, split_digits
 from reader.strokes import Drawing, render_drawing
+from reader.views import kept_picture
 
 
 @dataclass(frozen=True)
@@ -47,10 +49,12 @@ class Canvas:
 @dataclass(frozen=True)
 class Digits:
     """The digits of one drawing or picture, left to right, each {"digit": (28, 28), "placement", "box"}
-    (to_mnist_digits), and the canvas they were drawn on (None for a picture): what a session keeps."""
+    (to_mnist_digits), the canvas they were drawn on (None for a picture), and for an upload what the paper path
+    kept of it (reader.paper.Paper; None otherwise): what a session keeps."""
 
     parts: tuple[dict, ...]
     canvas: Canvas | None = None
+    paper: Paper | None = None
 
 
 def digits_of_drawing(model: BiLSTM, drawing: Drawing) -> Digits:
@@ -59,6 +63,15 @@ def digits_of_drawing(model: BiLSTM, drawing: Drawing) -> Digits:
     if not drawing.strokes:
         return Digits(())
     return Digits(tuple(split_digits(model, render_drawing(drawing), drawing=drawing)), Canvas.of(drawing))
+
+
+def digits_of_upload(model: BiLSTM, picture: Image.Image | np.ndarray) -> Digits:
+    """An uploaded photo, scan or picture -> its digits through the paper path (reader/paper.py: the writing found
+    on the paper, ruling, shading and desk left out; a clean digital picture keeps to_mnist's ink map), then split,
+    merged and cut as a drawing's. digits.paper holds what was kept and, when nothing is readable, why."""
+    paper = clean(picture)
+    parts = () if paper.problem else tuple(segment(model, paper_ink(paper), paper.factor))
+    return Digits(parts, paper=paper)
 
 
 def digits_of_picture(model: BiLSTM, picture: Image.Image | np.ndarray) -> Digits:
@@ -117,7 +130,11 @@ def read_digits(model: BiLSTM, digits: Digits, pick: int | None = None, tutorial
                        "drop": _numbers(importance["drop"], 5)},
         "bands": None if canvas is None else bands(digit["placement"], canvas),
         "tutorial": None,
+        "kept": None,
     }
+    if digits.paper is not None:  # an upload: the ink the paper path kept and the split read, as a picture
+        factor = digits.paper.factor
+        reading["kept"] = kept_picture(digits.paper.ink, [[v / factor for v in box] for box in boxes], pick)
     if tutorial is not None:
         theirs = read_rows(tutorial, digit["digit"])
         probs = theirs["top_down"][-1]  # the full image
@@ -149,6 +166,12 @@ def _picked(boxes: list[list[float]], pick: int | None, canvas: Canvas | None) -
 def read_picture(model: BiLSTM, picture: Image.Image | np.ndarray, pick: int | None = None) -> dict | None:
     """An uploaded or sent picture -> {"answer", "reading"}; None when it has no ink."""
     return read_digits(model, digits_of_picture(model, picture), pick)
+
+
+def read_upload(model: BiLSTM, picture: Image.Image | np.ndarray, pick: int | None = None) -> dict | None:
+    """An uploaded photo or scan -> {"answer", "reading"} through the paper path (digits_of_upload), the reading with
+    the picture of what was kept; None when it has no readable handwriting (digits_of_upload's paper says why)."""
+    return read_digits(model, digits_of_upload(model, picture), pick)
 
 
 def read_drawing(model: BiLSTM, drawing: Drawing, pick: int | None = None) -> dict | None:

@@ -1,7 +1,8 @@
 """Pictures and words from the model's own numbers: the labelled reading view, the hidden states, the GIF of the
 row walk (the v1 API's pictures and the slides), and the captions and the sentence read aloud.
 
-    from model import load_model, read_rows, to_mnist
+    from model import load_model, read_rows
+    from reader.preprocess import to_mnist
     from reader.views import reading_image, row_caption
     digit = to_mnist(picture); reading = read_rows(model, digit)
     reading_image(digit, reading, row=12).save("row12.png")   # the labelled reading view, outlined at row 12
@@ -15,6 +16,7 @@ for hidden-state values (blue and red stay apart for red-green deficiencies), or
 
 from __future__ import annotations
 
+import base64
 import functools
 import io
 
@@ -207,3 +209,25 @@ def _padded(frame: Image.Image, height: int) -> Image.Image:
     out = Image.new("RGB", (frame.width, height), "white")
     out.paste(frame, (0, 0))
     return out
+
+
+KEPT_SIDE = 360  # the longer side of the picture of what the paper path kept, as the page shows it
+PIECE = (30, 90, 200)  # blue: the other digits' boxes on it (the digit walked is MARK's orange)
+
+
+def kept_picture(ink: np.ndarray, boxes: list[list[float]], pick: int) -> str:
+    """What the paper path kept of a photo (ink (h, w) in [0, 1], ink = 1) as the page shows it, black ink on white
+    with each digit's box (in the ink's pixels; the one walked orange, the others blue), at most KEPT_SIDE pixels a
+    side -> a PNG as a data: URI (the page needs no file for it)."""
+    h, w = ink.shape
+    scale = min(1.0, KEPT_SIDE / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    grey = Image.fromarray(np.round(255 * (1.0 - np.clip(ink, 0.0, 1.0))).astype(np.uint8), "L")
+    image = grey.resize(size, Image.Resampling.BOX).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    for index, (x0, y0, x1, y1) in enumerate(boxes):
+        colour = MARK if index == pick else PIECE
+        draw.rectangle([x0 * scale, y0 * scale, x1 * scale - 1, y1 * scale - 1], outline=colour, width=2)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

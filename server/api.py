@@ -46,6 +46,7 @@ READING_SCHEMA = {"type": "object", "description": "how the digit walked is read
     "bands": _maybe({"type": "object", "properties": {"x": _list(NUMBER), "rows": ROWS}},
                     "where each row lies on the canvas, as fractions of it"),
     "pick": WHOLE, "digit": TEXT, "not_a_digit": YES_NO, "points": _maybe(WHOLE, "points of the drawing read"),
+    "kept": _maybe(TEXT, "a photo or scan: what the paper path kept of it, with each digit's box, as a PNG data: URI"),
     "seq": _maybe(WHOLE, "the action this answers")}}
 DRAWING_SCHEMA = {"type": "object", "description": "a drawing, or its JSON text", "properties": {
     "width": _described(WHOLE, "canvas pixels, 16-2048"), "height": _described(WHOLE, "canvas pixels, 16-2048"),

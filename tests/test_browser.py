@@ -363,3 +363,26 @@ def test_the_newest_action_wins_under_load(server, browser, others_reading, firs
         assert page.evaluate("() => bilstm.state().answer.seq") == page.evaluate("() => bilstm.state().seq")
         page.locator("#clear").click()
     page.context.close()
+
+
+def test_a_photo_of_paper_shows_what_was_kept(server, browser, tmp_path):
+    """An upload of a phone photo (a number on squared paper, training/photos.py): the page shows the number read
+    and, under the row view, the ink the paper path kept with a box round each digit (reader/views.kept_picture)."""
+    from training.photos import shot
+
+    made = shot("number", 0)
+    photo = tmp_path / f"number{made.suffix}"
+    photo.write_bytes(made.data)
+    page, _ = open_page(browser, server)
+    page.locator("#upload input[type=file]").set_input_files(str(photo))
+    page.wait_for_function("() => { const img = document.querySelector('#kept img');"
+                           " return img && !document.querySelector('#kept').hidden && img.complete && img.naturalWidth > 0; }",
+                           timeout=20_000)
+    assert page.evaluate("() => document.querySelector('#kept img').src").startswith("data:image/png;base64,")
+    digits = page.evaluate("() => bilstm.state().answer.digits.length")
+    assert digits == len(made.label)  # one box for each digit written
+    if os.environ.get("KEPT_SCREENSHOT"):
+        page.screenshot(path=os.environ["KEPT_SCREENSHOT"], full_page=True)
+    page.locator("#clear").click()
+    page.wait_for_function("() => document.querySelector('#kept').hidden")
+    page.context.close()

@@ -165,6 +165,28 @@ def test_upload_endpoint_reads_a_photo_and_a_number(client, mnist_test, tmp_path
     assert answer["number"] == "".join(str(label) for label in labels[:3])
 
 
+def test_a_photo_of_paper_is_read_through_the_paper_path_and_shows_what_it_kept(app, tmp_path):
+    """A phone photo of a digit on lined paper in uneven light (training/photos.py), uploaded: read right, with the
+    picture of the ink kept; a blank photo of paper: a sentence that says so, not a reading."""
+    from reader import paper
+    from training.photos import shot
+
+    for index in range(40):  # the first shot of lined paper this model reads right (most are: bench/paper.py)
+        made = shot("lined", index)
+        path = tmp_path / f"photo{made.suffix}"
+        path.write_bytes(made.data)
+        outputs = app.read_image(str(path))
+        if outputs["answer"]["number"] == made.label:
+            break
+    else:
+        pytest.fail("none of 40 photos of digits on lined paper was read right")
+    assert outputs["reading"]["kept"].startswith("data:image/png;base64,")
+    Image.new("RGB", (640, 480), (236, 232, 222)).save(tmp_path / "blank.jpg", quality=80)
+    with pytest.raises(Exception, match="looks blank"):
+        app.read_image(str(tmp_path / "blank.jpg"))
+    assert "looks blank" in paper.BLANK
+
+
 def test_uploads_are_decoded_at_bounded_cost(app, tmp_path):
     """A JPEG is decoded reduced (to about a megapixel); other formats past a screenshot's size are refused."""
     big = Image.new("L", (4000, 3000), 255)

@@ -64,7 +64,7 @@
       }
       const reading = {pick, digit: String(chosen.digit), not_a_digit: chosen.not_a_digit,
                        points: drawing ? drawing.strokes.reduce((n, s) => n + s.length, 0) : null,
-                       model_input: modelInput, bands, tutorial: null};
+                       model_input: modelInput, bands, tutorial: null, kept: null};
       return {answer, reading, digit: walked.digit};
     }
 

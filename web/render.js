@@ -273,9 +273,12 @@
       setHidden(settles[i], settle === null);
       if (settle !== null) setStyle(settles[i], "top", `${(settle - 0.5) / 28 * 100}%`);
     });
+    setHidden(element.querySelector("#kept"), !(value && value.kept));
+    setHidden(element.querySelector("#tutorial-reading"), !(value && value.tutorial));
     if (!value) return;
     const last = drawn.get(element) || {};
-    drawn.set(element, {input: value.model_input, views: viewed ? value.top_down : last.views, tutorial: value.tutorial});
+    drawn.set(element, {input: value.model_input, views: viewed ? value.top_down : last.views, tutorial: value.tutorial,
+                        kept: value.kept});
     if (last.input !== value.model_input) {
       paint(element.querySelector("#model-input canvas"), 28, 28, (r, c, data, at) => {
         data[at] = data[at + 1] = data[at + 2] = Math.round(255 * value.model_input[r][c]);
@@ -292,8 +295,13 @@
       paint(element.querySelector("#hidden-states canvas"), 28, 2 * H + 1,
             (r, c, data, at) => (c === H ? data.fill(255, at, at + 3) : divergingInto(value.states[r][c < H ? c : c - 1], data, at)));
     }
+    const kept = element.querySelector("#kept");  // an upload: what the paper path kept, with the digits' boxes
+    if (value.kept && last.kept !== value.kept) {
+      const picture = kept.querySelector("img");
+      picture.src = value.kept;  // a data: URI made by reader/views.py kept_picture (no request)
+      picture.alt = `The ink kept from the photo, ${value.digit} walked`;
+    }
     const tutorial = element.querySelector("#tutorial-reading");
-    setHidden(tutorial, !value.tutorial);
     if (value.tutorial && last.tutorial !== value.tutorial) {
       setText(tutorial.querySelector("p"), value.tutorial.sentence);
       const [theirDown, theirUp] = tutorial.querySelectorAll("canvas");

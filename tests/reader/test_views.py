@@ -97,3 +97,25 @@ def test_colours_survive_colour_vision_deficiencies(deficiency):
     values = viridis(np.linspace(0, 1, 11))
     lightness = [_seen(v, matrix)[0] for v in values]
     assert all(b > a for a, b in zip(lightness, lightness[1:]))
+
+
+def test_the_kept_picture_shows_the_ink_and_the_digits_boxes():
+    """What the paper path kept, as the page shows it: at most KEPT_SIDE a side, black ink on white, the digit
+    walked boxed in MARK's orange and the others in PIECE's blue, as a PNG data: URI."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    from reader.views import KEPT_SIDE, MARK, PIECE, kept_picture
+
+    assert KEPT_SIDE == 360
+    ink = np.zeros((200, 720), np.float32)
+    ink[50:150, 100:120] = 1.0  # a 1
+    ink[50:150, 400:420] = 1.0  # another
+    uri = kept_picture(ink, [[90, 40, 130, 160], [390, 40, 430, 160]], pick=1)
+    assert uri.startswith("data:image/png;base64,")
+    picture = np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).convert("RGB"))
+    assert picture.shape == (100, 360, 3)  # halved: the longer side 360
+    assert tuple(picture[50, 55]) == (0, 0, 0) and tuple(picture[10, 10]) == (255, 255, 255)
+    assert tuple(picture[30, 45]) == PIECE and tuple(picture[30, 195]) == MARK  # the boxes' left edges, halved
