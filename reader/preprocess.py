@@ -202,11 +202,13 @@ def place(ink: np.ndarray, factor: int = 1, left: int = 0) -> tuple[np.ndarray, 
     crop to the ink, scale the longest side to 20 px keeping the aspect ratio (Lanczos), centre of mass to
     (14, 14) by an integer shift. left: where ink's column 0 lies in the whole ink map (for one digit of a
     number). web/preprocess.js `place` is the same computation, checked against this one by tests/test_engine.py."""
-    rows, cols = np.nonzero(ink > 0.0)
+    inked = ink > 0.0
+    rows = np.flatnonzero(inked.any(axis=1))
     if rows.size == 0:
         return None
-    crop_top, crop_left = int(rows.min()), int(cols.min())
-    ink = ink[crop_top : rows.max() + 1, crop_left : cols.max() + 1]  # crop to the ink
+    cols = np.flatnonzero(inked[rows[0] : rows[-1] + 1].any(axis=0))
+    crop_top, crop_left = int(rows[0]), int(cols[0])
+    ink = ink[crop_top : rows[-1] + 1, crop_left : cols[-1] + 1]  # crop to the ink
     height, width = ink.shape
     scale = 20.0 / max(height, width)
     new_size = (max(1, round(width * scale)), max(1, round(height * scale)))  # PIL wants (W, H)

@@ -14,7 +14,7 @@ recognition, with the app's own 49,418-parameter BiLSTM as the recognizer:
      "not a digit" (a 5 whose flag was lifted off), are read together; the whole replaces them if it is a
      digit read with at least MIN_CONFIDENCE.
   3. Which parts are cut: those wider than MAX_RATIO times their height, and those read as "not a digit" wider
-     than FLAGGED_RATIO times their height.
+     than FLAGGED_RATIO times their height; none whose box holds more than MAX_CUT_AREA pixels (bounded work).
   3b. Strokes (a drawing only): a part wider than a digit and drawn in several strokes is first read as runs of
      consecutive strokes (strokes a..b-1 together, every run but all of them: people write a number digit by
      digit, so two digits that overlap are still apart in the order they were drawn), each run a piece as in 5;
@@ -65,6 +65,9 @@ FLAGGED_RATIO = 1.0  # a part read as "not a digit" is tried when wider than thi
 PIECE_RATIO = 1.6  # a piece wider than this times its height is not one digit: not read
 MIN_HEIGHT = 0.4  # a piece lower than this fraction of its part's height is not a digit of the number: not read
 MAX_CUTS = 8  # cut candidates a part, cheapest first
+MAX_CUT_AREA = 160_000  # a part whose box holds more pixels is read whole: cutting it costs in proportion to its area,
+# and a number across the page's canvas is at most 512 x 256 of raster (the phone's, 395 x 396); the heaviest drawing
+# the limits accept, 512 x 512 of scribble, took 65 ms to read with its cuts, 18 ms without (bench/hostile.py)
 MAX_READS = 48  # extra readings a drawing (pieces and merges); ~1 ms each in plain JavaScript
 PENALTY = 0.0  # log units each piece after the first must win by (0: each piece already costs its own
 # log-probability, about -0.04 for a clear digit; 0.1 lost a 1 into its neighbour in 4 of 100 touching numbers)
@@ -78,7 +81,7 @@ CUT_COST = 64  # a path crossing a stroke: per row whose boundary lies between t
 CORE = 0.5  # a stroke's core, for the cut's cost: ink at least this dark (a scan's grey rim is cut for free)
 STEP_COST = 1  # a path stepping one column sideways
 THROUGH = (2, 4, 6)  # eighths of a part's height: the rows the cut paths are anchored in
-RULE = ("MAX_RATIO", "FLAGGED_RATIO", "PIECE_RATIO", "MIN_HEIGHT", "MAX_CUTS", "MAX_READS", "PENALTY",
+RULE = ("MAX_RATIO", "FLAGGED_RATIO", "PIECE_RATIO", "MIN_HEIGHT", "MAX_CUTS", "MAX_CUT_AREA", "MAX_READS", "PENALTY",
         "MIN_CONFIDENCE", "STROKE_CONFIDENCE", "MERGE_GAP", "CUT_COST", "CORE", "STEP_COST", "THROUGH")  # sent to web/segment.js
 
 
@@ -210,10 +213,12 @@ def _piece(ink: np.ndarray, x0: int, x1: int, left: np.ndarray, right: np.ndarra
 
 def _extent(piece: np.ndarray) -> tuple[int, int, int, int] | None:
     """-> (top, bottom, left, right) of a piece's ink (inclusive), None when it has none."""
-    rows, cols = np.nonzero(piece > 0.0)
+    inked = piece > 0.0
+    rows = np.flatnonzero(inked.any(axis=1))
     if rows.size == 0:
         return None
-    return int(rows.min()), int(rows.max()), int(cols.min()), int(cols.max())
+    cols = np.flatnonzero(inked[rows[0] : rows[-1] + 1].any(axis=0))
+    return int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
 
 
 @torch.inference_mode()
@@ -312,6 +317,7 @@ def segment(model: BiLSTM, ink: np.ndarray, factor: int = 1, max_reads: int = MA
         top, bottom = _rows(ink[:, x0:x1])
         height = bottom - top + 1
         wide = x1 - x0 > (FLAGGED_RATIO if reading["not_a_digit"] else MAX_RATIO) * height
+        wide = wide and (x1 - x0) * height <= MAX_CUT_AREA
         if drawing is not None and budget > 0 and wide:
             masks = stroke_masks(drawing) if masks is None else masks
             mine = [mask for mask in masks if mask.shape == ink.shape and mask[:, x0:x1].any()]

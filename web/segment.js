@@ -281,7 +281,8 @@
     for (const i of order) {
       const {x0, x1, reading} = parts[i];
       const [top, bottom] = rowsOf(ink, width, height, x0, x1), partHeight = bottom - top + 1;
-      const wide = x1 - x0 > (reading.not_a_digit ? s.flagged_ratio : s.max_ratio) * partHeight;
+      const wide = x1 - x0 > (reading.not_a_digit ? s.flagged_ratio : s.max_ratio) * partHeight &&
+        (x1 - x0) * partHeight <= s.max_cut_area;
       if (drawing && budget > 0 && wide) {  // groups of consecutive strokes
         if (masks === null) masks = reader.strokeMasks(drawing);
         const mine = masks.filter((mask) => mask.length === width * height && inColumns(mask, width, height, x0, x1));

@@ -186,7 +186,7 @@ def test_the_rules_numbers():
     assert (segment.MAX_RATIO, segment.FLAGGED_RATIO, segment.PIECE_RATIO, segment.MIN_HEIGHT) == (1.15, 1.0, 1.6, 0.4)
     assert (segment.MAX_CUTS, segment.MAX_READS, segment.THROUGH) == (8, 48, (2, 4, 6))
     assert (segment.PENALTY, segment.MIN_CONFIDENCE, segment.MERGE_GAP) == (0.0, 0.9, 0.25)
-    assert segment.STROKE_CONFIDENCE == 0.7
+    assert segment.STROKE_CONFIDENCE == 0.7 and segment.MAX_CUT_AREA == 160_000
     assert (segment.CUT_COST, segment.STEP_COST, segment.CORE) == (64, 1, 0.5)
 
 
@@ -373,3 +373,23 @@ def test_pieces_carry_the_logits_the_model_gives_their_digit(model):
     picture = render_drawing(parse_drawing(drawing((SEVEN, 20, 1), (ZERO, 170, 1))))
     for part in split_digits(model, picture):
         np.testing.assert_allclose(part["logits"], model(torch.from_numpy(part["digit"])[None])[0].numpy(), atol=1e-5)
+
+
+def test_a_part_larger_than_max_cut_area_is_read_whole(model):
+    """Bounded work: two digits touching, drawn large on a 2048-px canvas (a 512-px raster), are cut; the same
+    part with a box of more than MAX_CUT_AREA pixels is read whole, at no cost beyond its one reading."""
+    sent = drawing((SEVEN, 20, 1), (ZERO, 170, 1))
+    picture = render_drawing(parse_drawing(sent))
+    ink, _ = ink_map(picture)
+    (x0, x1), = split_columns(ink)
+    rows = np.nonzero(ink[:, x0:x1].any(axis=1))[0]
+    area = (x1 - x0) * (rows[-1] - rows[0] + 1)
+    assert area <= segment.MAX_CUT_AREA and len(segment.segment(model, ink)) == 2
+    with Counted(model) as counted:
+        assert len(segment.segment(model, ink, max_reads=segment.MAX_READS)) == 2
+    assert counted.count > 1
+    big = np.kron(ink, np.ones((2, 2), np.float32))  # the same ink at twice the size: four times the area
+    assert (x1 - x0) * 2 * (rows[-1] - rows[0] + 1) * 2 > segment.MAX_CUT_AREA
+    with Counted(model) as counted:
+        assert len(segment.segment(model, big)) == 1
+    assert counted.count == 1
