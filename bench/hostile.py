@@ -951,7 +951,10 @@ def bad_types(url: str, process) -> None:
         said = Counter()
         for _ in range(10):
             session = uuid.uuid4().hex
-            status, _ = join(url, fn, data, session, ATTACKER)
+            status, reply = join(url, fn, data, session, ATTACKER)
+            if status != 200:  # refused at join (this version: 422 with the sentence), never queued
+                said[f"HTTP {status} " + str(json.loads(reply or b"{}").get("error"))[:90]] += 1
+                continue
             with httpx.Client(transport=httpx.HTTPTransport(local_address=ATTACKER), timeout=30) as http:
                 with http.stream("GET", f"{url}gradio_api/queue/data", params={"session_hash": session}) as stream:
                     for line in stream.iter_lines():

@@ -89,6 +89,22 @@ class GradioInternals:
             return event.session_hash
         return next((s for s, ids in list(queue.pending_event_ids_session.items()) if event_id in ids), event_id)
 
+    # --- the app's events --------------------------------------------------------------------------------
+
+    def inputs_of(self, fn_index: object, api_name: str | None) -> tuple[list, list[str]] | None:
+        """The input components of the event a join (fn_index) or a call (api_name) names, and their names as
+        the API page gives them; None for no such event (Gradio answers that). Read from blocks.fns, not as
+        route_utils.get_fn does from the session's state, which it would create for any session_hash."""
+        fns = self.blocks.fns
+        if api_name is not None:
+            fn = next((fn for fn in fns.values() if fn.api_name == api_name), None)
+        else:
+            fn = fns.get(fn_index) if isinstance(fn_index, int) and not isinstance(fn_index, bool) else None
+        if fn is None:
+            return None
+        names = list(fn.input_parameter_names or ())
+        return list(fn.inputs), names + [f"parameter_{i}" for i in range(len(names), len(fn.inputs))]
+
     # --- the session store --------------------------------------------------------------------------------
 
     def has_state(self, session: str) -> bool:

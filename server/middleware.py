@@ -44,6 +44,7 @@ from server.gradio_internals import GradioInternals
 from server.replies import NOT_FOUND, ClientGone, Refusal, answer
 from server.routes import Kind
 from server.sessions import SessionLimits, session_of
+from server.uploads import wrong_input
 from server.settings import FORM_OVERHEAD, Settings
 
 _SWEEP_SECONDS = 10.0  # forget finished events, full buckets and dropped sessions this often (memory stays bounded)
@@ -81,7 +82,7 @@ class Guards:
                 self.addresses.take_load(client, route.cost)
                 await self._stream(scope, receive, send, route, client)
             elif route.kind is Kind.EVENT:
-                await self._event(scope, receive, send, client)
+                await self._event(scope, receive, send, client, route)
             elif route.kind is Kind.UPLOAD:
                 await self._upload(scope, receive, send, client)
             else:
@@ -101,7 +102,7 @@ class Guards:
                     await asyncio.sleep(refusal.hold)
             except Refusal:
                 pass  # the address holds all the streams it may: answered at once
-        await answer(send, refusal.status, refusal.message, refusal.headers)
+        await answer(send, refusal.status, refusal.message, refusal.headers, refusal.detail)
         log.line(f"refused {refusal.status} {scope['method']} {scope['path']} from {client.address or '?'}: "
                  f"{refusal.message}")
 
@@ -129,9 +130,9 @@ class Guards:
 
     # --- events -------------------------------------------------------------------------------------------
 
-    async def _event(self, scope, receive, send, client: Client) -> None:
+    async def _event(self, scope, receive, send, client: Client, route: routes.Route) -> None:
         """A request that queues an event: counted per address and per session from arrival until its event
-        leaves the queue."""
+        leaves the queue; inputs that are not what the event's components take are refused (422) unqueued."""
         settings = self.settings
         bodies.declared_length(scope, settings.max_json)
         self.addresses.start_event(client)  # counted from here, before the first await
@@ -142,6 +143,7 @@ class Guards:
             if bodies.values_past(value, settings.max_values) > settings.max_values:
                 raise Refusal(413, f"Too many values in one request (more than {settings.max_values:,}): send a "
                                    "large drawing as JSON text (json.dumps(drawing)), as the page does.")
+            self._check_inputs(scope, route, value)
             session = session_of(value)
             if session:
                 self.sessions.start_event(session, None if client.exempt else client.address)
@@ -159,6 +161,19 @@ class Guards:
             self.sessions.finish_event(session, event)
         elif event is not None and not client.exempt:
             self.sessions.charge(event.session, client.address)
+
+    def _check_inputs(self, scope, route: routes.Route, value: object) -> None:
+        """Gradio checks an event's inputs only once it runs it, after the join's 200: a wrongly typed one was a
+        500 with a 30-line traceback, or (server/uploads.readable_payloads) a sentence in the result stream.
+        Checked here instead, with the same data models: a 422 with the sentence, one line in the log."""
+        if self.gradio is None or not isinstance(value, dict):
+            return
+        api_name = scope["path"].rstrip("/").rsplit("/", 1)[1] if route.name == "call" else None
+        inputs = self.gradio.inputs_of(value.get("fn_index"), api_name)
+        wrong = wrong_input(*inputs, value.get("data")) if inputs is not None else None
+        if wrong is not None:
+            sentence, detail = wrong
+            raise Refusal(422, sentence, detail=detail)
 
     async def _queue(self, scope, receive, send) -> str | None:
         """Run the app -> the event id it queued (join and call reply {"event_id": ...}), if any.

@@ -12,9 +12,10 @@ class Refusal(Exception):
     """A request the guards stop, before the app was handed it (so nothing was sent yet). hold: seconds to keep
     the connection before answering (a flood's refusals; see middleware.py)."""
 
-    def __init__(self, status: int, message: str, headers: tuple[tuple[bytes, bytes], ...] = (), hold: float = 0.0):
+    def __init__(self, status: int, message: str, headers: tuple[tuple[bytes, bytes], ...] = (), hold: float = 0.0,
+                 detail: list | None = None):
         super().__init__(message)
-        self.status, self.message, self.headers, self.hold = status, message, headers, hold
+        self.status, self.message, self.headers, self.hold, self.detail = status, message, headers, hold, detail
 
 
 class ClientGone(Exception):
@@ -25,9 +26,11 @@ def retry_after(seconds: float) -> tuple[tuple[bytes, bytes], ...]:
     return ((b"retry-after", str(max(1, int(seconds + 0.999))).encode()),)
 
 
-async def answer(send, status: int, message: str, headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
-    """Answer {"error": message} with `status`, and close the connection (the body may not have been read)."""
-    body = json.dumps({"error": message}).encode()
+async def answer(send, status: int, message: str, headers: tuple[tuple[bytes, bytes], ...] = (),
+                 detail: list | None = None) -> None:
+    """Answer {"error": message} with `status`, and close the connection (the body may not have been read);
+    detail: also {"detail": detail}, the form gradio_client reads a join's 422 from."""
+    body = json.dumps({"error": message} | ({"detail": detail} if detail is not None else {})).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close"), *headers]})

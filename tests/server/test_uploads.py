@@ -5,14 +5,13 @@ CPU; the decoding alone, gradio_client and raw joins against `python demo.py`)."
 
 from __future__ import annotations
 
-import json
 import warnings
 
 import gradio as gr
 import httpx
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from conftest import sketch
 from harness import api_index, log_lines
@@ -80,39 +79,65 @@ def test_the_v1_sketch_api_decoded_in_full_by_gradio_is_held_to_the_same_formats
     assert not label  # no ink: the prompt
 
 
-def bad_input(server: str, api_name: str, data: list, session: str) -> dict:
-    """Join with `data` and read the result -> the completed message."""
-    fn = api_index(server, api_name)
-    joined = httpx.post(f"{server}/gradio_api/queue/join", json={"data": data, "fn_index": fn, "session_hash": session})
-    assert joined.status_code == 200
-    with httpx.stream("GET", f"{server}/gradio_api/queue/data", params={"session_hash": session}, timeout=30) as stream:
-        for line in stream.iter_lines():
-            if "process_completed" in line:
-                return json.loads(line.removeprefix("data: "))
-    raise AssertionError("no result")
-
-
-WRONG = [("predict_image", [{"path": 5, "meta": {"_type": "gradio.FileData"}}, False], "image", "path: Input should"),
-         ("predict_image", ["hello", False], "image", "valid dictionary"),
+WRONG = [("predict_image", [{"path": 5, "meta": {"_type": "gradio.FileData"}}, False], "path",
+          "Could not read that image", "path: Input should"),
+         ("predict_image", ["hello", False], "path", "Could not read that image", "valid dictionary"),
          ("predict", [{"background": None, "layers": [None] * (MAX_LAYERS + 1), "composite": None}], "sketch",
-          f"at most {MAX_LAYERS} layers, got 5"),
-         ("predict", [{"background": None, "layers": [], "composite": "x"}], "sketch", "composite")]
+          "Could not read that sketch", f"at most {MAX_LAYERS} layers, got 5"),
+         ("predict", [{"background": None, "layers": [], "composite": "x"}], "sketch", "Could not read that sketch",
+          "composite"),
+         ("predict_image", [None], "compare", "This endpoint takes 2 input values (path, compare); got 1", "")]
 
 
-@pytest.mark.parametrize("api_name, data, what, why", WRONG, ids=["file-record", "string-for-image", "five-layers",
-                                                                   "string-composite"])
-def test_a_wrongly_typed_input_is_a_sentence_and_one_line(served, api_name, data, what, why):
+@pytest.mark.parametrize("api_name, data, parameter, what, why", WRONG,
+                         ids=["file-record", "string-for-image", "five-layers", "string-composite", "too-few"])
+def test_a_wrongly_typed_input_is_refused_at_join_with_a_sentence_and_one_line(served, api_name, data, parameter,
+                                                                               what, why):
     """Once a 500 with a 30-line traceback each (and "error": null for the sender); one every 10 s kept the
-    traceback budget empty, so real faults went unlogged."""
+    traceback budget empty, so real faults went unlogged. Now a 422 before anything is queued, with the sentence
+    and the "detail" gradio_client reads; one line in the log."""
     server, process = served
     before = len(log_lines(process))
-    result = bad_input(server, api_name, data, f"wrong-{api_name}-{why[:6]}")
-    assert result["success"] is False
-    message = result["output"]["error"]
-    assert message.startswith(f"Could not read that {what}") and why in message, message
+    fn = api_index(server, api_name)
+    joined = httpx.post(f"{server}/gradio_api/queue/join",
+                        json={"data": data, "fn_index": fn, "session_hash": f"wrong-{api_name}-{why[:6]}"})
+    assert joined.status_code == 422
+    reply = joined.json()
+    message = reply["error"]
+    assert message.startswith(what) and why in message, message
     assert "/tmp" not in message and "Traceback" not in message
+    assert reply["detail"] == [{"__type__": "validate", "is_valid": False, "message": message,
+                                "parameter_name": parameter}]
     new = log_lines(process)[before:]
-    assert len(new) == 1 and new[0].startswith("user error: Could not read that"), new
+    assert len(new) == 1 and new[0].startswith("refused 422 POST /gradio_api/queue/join") and what in new[0], new
+
+
+def test_a_script_sees_the_sentence_for_a_wrongly_typed_input(served):
+    """gradio_client (Client.predict) and the API page's curl (POST /call/<name>) both get the sentence."""
+    from gradio_client import Client
+    from gradio_client.exceptions import ValidationError
+
+    server, _ = served
+    with pytest.raises(ValidationError, match=r"- path: Could not read that image \(a file record.*\): Input should be a valid dictionary"):
+        Client(server, verbose=False).predict("hello", False, api_name="/predict_image")
+    called = httpx.post(f"{server}/gradio_api/call/predict_image", json={"data": ["hello", False]})
+    assert called.status_code == 422 and called.json()["error"].startswith("Could not read that image")
+
+
+def test_right_inputs_pass_the_check_at_join(served, tmp_path):
+    """The check refuses only what Gradio would: an image, a missing image, a sketch, as the page sends them."""
+    from gradio_client import Client, handle_file
+
+    server, _ = served
+    one = Image.new("L", (280, 280), "white")
+    ImageDraw.Draw(one).line([(140, 40), (140, 240)], fill="black", width=20)
+    one.save(tmp_path / "one.png")
+    client = Client(server, verbose=False)
+    answer, _ = client.predict(handle_file(tmp_path / "one.png"), False, api_name="/predict_image")
+    assert answer["digit"] == "1"
+    assert client.predict(None, False, api_name="/predict_image") == (None, None)  # nothing uploaded: no answer
+    status, label, *_ = client.predict(sketch(tmp_path / "one.png"), api_name="/predict")
+    assert label["label"] == "1"
 
 
 def test_a_noisy_png_within_its_cap_decodes_at_bounded_cost(tmp_path):
