@@ -44,8 +44,8 @@ from server.gradio_internals import GradioInternals
 from server.replies import NOT_FOUND, ClientGone, Refusal, answer
 from server.routes import Kind
 from server.sessions import SessionLimits, session_of
-from server.uploads import wrong_input
 from server.settings import FORM_OVERHEAD, Settings
+from server.uploads import wrong_input
 
 _SWEEP_SECONDS = 10.0  # forget finished events, full buckets and dropped sessions this often (memory stays bounded)
 
