@@ -318,7 +318,7 @@ def segment(model: BiLSTM, ink: np.ndarray, factor: int = 1, max_reads: int = MA
         height = bottom - top + 1
         wide = x1 - x0 > (FLAGGED_RATIO if reading["not_a_digit"] else MAX_RATIO) * height
         wide = wide and (x1 - x0) * height <= MAX_CUT_AREA
-        if drawing is not None and budget > 0 and wide:
+        if drawing is not None and len(drawing.strokes) >= 2 and budget > 0 and wide:  # one stroke: no groups
             masks = stroke_masks(drawing) if masks is None else masks
             mine = [mask for mask in masks if mask.shape == ink.shape and mask[:, x0:x1].any()]
             groups = len(mine) * (len(mine) + 1) // 2 - 1  # every run of consecutive strokes but all of them

@@ -283,7 +283,7 @@
       const [top, bottom] = rowsOf(ink, width, height, x0, x1), partHeight = bottom - top + 1;
       const wide = x1 - x0 > (reading.not_a_digit ? s.flagged_ratio : s.max_ratio) * partHeight &&
         (x1 - x0) * partHeight <= s.max_cut_area;
-      if (drawing && budget > 0 && wide) {  // groups of consecutive strokes
+      if (drawing && drawing.strokes.length >= 2 && budget > 0 && wide) {  // groups of consecutive strokes
         if (masks === null) masks = reader.strokeMasks(drawing);
         const mine = masks.filter((mask) => mask.length === width * height && inColumns(mask, width, height, x0, x1));
         const groups = mine.length * (mine.length + 1) / 2 - 1;
