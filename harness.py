@@ -8,7 +8,7 @@ start_server() runs `python demo.py` the way a user does and waits until it serv
 send_raw(), read_response() and chunked() speak HTTP/1.1 on raw sockets from a loopback address of the caller's
 choosing (Linux routes all of 127.0.0.0/8 to this machine: each address is a different client to the server),
 as a stranger would, still_open() says whether the server kept a connection, and at_once() runs calls at the
-same moment; open_browser()
+same moment; Counted(model) counts the images a model reads while in use; open_browser()
 starts Debian's headless Chromium under Playwright (no browser download); draw() and draw_with_finger()
 stroke on the canvas with a real mouse or real touch events; pen_path() gives the points the page keeps of a
 pen's path; SEVEN, ONE, ZERO, FOUR, TWO are digits as strokes; varied_drawings() many kinds of drawings;
@@ -179,6 +179,24 @@ def at_once(calls: list) -> list:
 
     with ThreadPoolExecutor(len(calls)) as pool:
         return list(pool.map(run, calls))
+
+
+class Counted:
+    """with Counted(model) as counted: ... -> counted.count, the images model(x) read meanwhile (one per image in
+    each batch): what a reading costs in passes of the network."""
+
+    def __init__(self, model):
+        self.model, self.count = model, 0
+
+    def __enter__(self):
+        self.hook = self.model.register_forward_hook(lambda module, args, out: self._add(len(args[0])))
+        return self
+
+    def _add(self, n: int) -> None:
+        self.count += n
+
+    def __exit__(self, *exc):
+        self.hook.remove()
 
 
 def read_response(sock: socket.socket) -> bytes:

@@ -28,6 +28,7 @@ import time
 import numpy as np
 import torch
 
+from harness import Counted
 from model import DEFAULT_WEIGHTS, BiLSTM, judge, load_model
 from reader.preprocess import to_mnist_digits
 from reader.readings import read_drawing, read_picture
@@ -46,23 +47,6 @@ def number_of(model: BiLSTM, parts: list[dict]) -> str | None:
     logits = model(torch.from_numpy(np.stack([part["digit"] for part in parts])))
     verdicts = [judge(model, row) for row in logits.numpy()]
     return None if any(v.not_a_digit for v in verdicts) else "".join(str(v.digit) for v in verdicts)
-
-
-class Counted:
-    """Counts the readings model(x) makes (one per image in the batch) while it is in use."""
-
-    def __init__(self, model: BiLSTM):
-        self.model, self.count = model, 0
-
-    def __enter__(self):
-        self.hook = self.model.register_forward_hook(lambda module, args, out: self._add(len(args[0])))
-        return self
-
-    def _add(self, n: int) -> None:
-        self.count += n
-
-    def __exit__(self, *exc):
-        self.hook.remove()
 
 
 def canvas_drawing(digit: np.ndarray, rng: np.random.Generator, width: int = 560, height: int = 280):

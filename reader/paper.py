@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps
 
-from reader.preprocess import SPECK, _to_pil, ink_map, place, split_columns
+from reader.preprocess import SPECK, _to_pil, digits_of_ink, ink_map, split_columns
 
 WORK_SIDE = 512  # the working picture's longer side, at most (a digit photographed is 100-300 px tall in it)
 DIGITAL_SHARE = 0.5  # a picture where at least this share of pixels has one value is digital: to_mnist's path
@@ -621,15 +621,4 @@ def paper_digits(paper: Paper) -> list[dict]:
     {"digit": (28, 28), "placement": Placement, "box": [x0, y0, x1, y1]}; [] when there is nothing to read. Boxes
     are in the upright picture's pixels (factor times the cleaned ink's). The app reads paper_ink through
     reader.segment instead (digits that touch)."""
-    if paper.problem is not None:
-        return []
-    ink, factor = paper_ink(paper), paper.factor
-    parts = []
-    for x0, x1 in split_columns(ink):
-        placed = place(ink[:, x0:x1], factor, left=x0)
-        if placed is None:
-            continue
-        rows = np.nonzero((ink[:, x0:x1] > 0.0).any(axis=1))[0]
-        parts.append({"digit": placed[0], "placement": placed[1],
-                      "box": [x0 * factor, int(rows[0]) * factor, x1 * factor, (int(rows[-1]) + 1) * factor]})
-    return parts
+    return [] if paper.problem is not None else digits_of_ink(paper_ink(paper), paper.factor)

@@ -268,7 +268,12 @@ def to_mnist_digits(image: Image.Image | np.ndarray) -> list[dict]:
     only (reader.segment also merges and cuts, with the model). Ink with no empty column but for specks is a list
     of one, the same digit to_mnist returns (both leave specks out); to_mnist (training, calibration, read_digit,
     the v1 API) reads ink with a gap in it as one picture."""
-    ink, factor = ink_map(image)
+    return digits_of_ink(*ink_map(image))
+
+
+def digits_of_ink(ink: np.ndarray, factor: int = 1) -> list[dict]:
+    """An ink map (ink_map, or the paper path's reader.paper.paper_ink) -> to_mnist_digits' entries, split at empty
+    columns only; boxes in the input's pixels (factor times the ink map's)."""
     parts = []
     for x0, x1 in split_columns(ink):
         placed = place(ink[:, x0:x1], factor, left=x0)

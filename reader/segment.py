@@ -221,6 +221,16 @@ def _extent(piece: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
 
 
+def _digit_sized(piece: np.ndarray, height: int) -> bool:
+    """Whether a piece may be one digit of its part (of ink `height` rows): some ink, at least MIN_HEIGHT of the
+    part's height, at most PIECE_RATIO times as wide as high."""
+    extent = _extent(piece)
+    if extent is None:
+        return False
+    top, bottom, left, right = extent
+    return bottom - top + 1 >= MIN_HEIGHT * height and right - left + 1 <= PIECE_RATIO * (bottom - top + 1)
+
+
 @torch.inference_mode()
 def _read(model: BiLSTM, digits: list[np.ndarray]) -> list[dict]:
     """28x28 digits -> per digit {"logits" (10,), "log_p": log-probability of the digit read (float64),
@@ -262,12 +272,7 @@ def _stroke_pieces(ink: np.ndarray, masks: list[np.ndarray], x0: int, x1: int, h
             if (a, b) == (0, len(masks)):
                 continue
             piece = np.where(union, ink[:, x0:x1], 0.0).astype(np.float32)
-            extent = _extent(piece)
-            if extent is None:
-                continue
-            p_top, p_bottom, p_left, p_right = extent
-            p_height, p_width = p_bottom - p_top + 1, p_right - p_left + 1
-            if p_height >= MIN_HEIGHT * height and p_width <= PIECE_RATIO * p_height:
+            if _digit_sized(piece, height):
                 pieces.append((a, b, piece))
     return pieces
 
@@ -401,12 +406,7 @@ def _pieces(ink: np.ndarray, x0: int, x1: int, top: int, paths: list[np.ndarray]
             if (a, b) == (0, last):
                 continue
             piece = _piece(ink, x0, x1, edges[a], edges[b])
-            extent = _extent(piece)
-            if extent is None:
-                continue
-            p_top, p_bottom, p_left, p_right = extent
-            p_height, p_width = p_bottom - p_top + 1, p_right - p_left + 1
-            if p_height >= MIN_HEIGHT * height and p_width <= PIECE_RATIO * p_height:
+            if _digit_sized(piece, height):
                 pieces.append((a, b, piece))
     return pieces
 

@@ -172,7 +172,7 @@ def load_digits_strokes(index: int) -> tuple[Strokes, str]:
 def _mnist_test() -> tuple[np.ndarray, np.ndarray]:
     import torch
 
-    from train import load_mnist
+    from training.mnist import load_mnist
 
     images, labels = load_mnist(None, train=False, device=torch.device("cpu"))
     return (images * 255).round().to(torch.uint8).numpy(), labels.numpy()

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import reader.segment as segment
-from harness import FOUR, ONE, SEVEN, TWO, ZERO
+from harness import FOUR, ONE, SEVEN, TWO, ZERO, Counted
 from model import judge
 from reader.preprocess import ink_map, split_columns, to_mnist_digits
 from reader.segment import split_digits, stroke_masks
@@ -34,23 +34,6 @@ def read(model, sent: dict) -> tuple[int, list]:
 
 def number(verdicts: list) -> str | None:
     return None if any(v.not_a_digit for v in verdicts) else "".join(str(v.digit) for v in verdicts)
-
-
-class Counted:
-    """Counts the images the model reads while in use."""
-
-    def __init__(self, model):
-        self.model, self.count = model, 0
-
-    def __enter__(self):
-        self.hook = self.model.register_forward_hook(lambda module, args, out: self._add(len(args[0])))
-        return self
-
-    def _add(self, n: int) -> None:
-        self.count += n
-
-    def __exit__(self, *exc):
-        self.hook.remove()
 
 
 # ---------------------------------------------------------------------------------------------
