@@ -250,6 +250,18 @@ def read_sketch_v1(sketch: dict | None) -> dict:
     }
 
 
+def for_page(handler):
+    """A handler of the page's own events -> the same with the reading's rows packed (frontend.packed_reading):
+    Gradio's front end would otherwise copy its ~5,000 numbers one by one, ~30 ms of a pen-up on the page. The
+    API's events (/predict_strokes, /predict_image) send plain lists."""
+    @functools.wraps(handler)
+    def wrapped(*args, **kwargs):
+        outputs = handler(*args, **kwargs)
+        return {**outputs, "reading": frontend.packed_reading(outputs["reading"])} if "reading" in outputs else outputs
+
+    return wrapped
+
+
 def in_order(handler, names: tuple[str, ...]):
     """A handler that returns its outputs by name -> one that returns them in the order the event lists them
     (names); gr.skip() passes through. functools.wraps keeps the signature, so Gradio still hands it the
@@ -347,16 +359,20 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_
     # The finished drawing (the pen lifted, Undo, Clear, another digit picked): one request per action, in a
     # lane of its own, two at a time (= cores), so that it never waits behind the gallery, uploads or GIFs.
     # always_last: while one is on its way, only the newest next one is sent.
-    sketchpad.lift(in_order(read_strokes, PAGE_OUTPUTS), [sketchpad, compare], outputs, api_name="predict_strokes",
-                   api_description="Read a drawing: the number and its digits, and the row-by-row reading of one digit.",
+    # The page's own events send the reading packed (for_page); scripts get the same handlers through the API's.
+    sketchpad.lift(in_order(for_page(read_strokes), PAGE_OUTPUTS), [sketchpad, compare], outputs, api_visibility="private",
                    trigger_mode="always_last", show_progress="hidden", concurrency_id="finished", concurrency_limit=2)
-    gallery.select(in_order(read_example, PAGE_OUTPUTS), [gallery, compare], outputs, api_visibility="private", trigger_mode="always_last",
-                   show_progress="hidden")
+    api_drawing.change(in_order(read_strokes, PAGE_OUTPUTS), [api_drawing, compare], outputs, api_name="predict_strokes",
+                       api_description="Read a drawing: the number and its digits, and the row-by-row reading of one digit.",
+                       concurrency_id="finished", concurrency_limit=2)
+    gallery.select(in_order(for_page(read_example), PAGE_OUTPUTS), [gallery, compare], outputs, api_visibility="private",
+                   trigger_mode="always_last", show_progress="hidden")
     # An upload carries the page's number for it (set on the gallery part when the upload started).
-    upload.upload(in_order(read_image, PAGE_OUTPUTS), [upload, compare, gallery], outputs, api_visibility="private", show_progress="hidden")
+    upload.upload(in_order(for_page(read_image), PAGE_OUTPUTS), [upload, compare, gallery], outputs, api_visibility="private",
+                  show_progress="hidden")
     api_image.change(in_order(read_picture_api, PAGE_OUTPUTS), [api_image, compare], outputs, api_name="predict_image",
                      api_description="Read a photo or scan of a handwritten digit or number (dark ink on light paper).")
-    compare.change(in_order(compare_changed, PAGE_OUTPUTS), [digit_state, compare], outputs, api_visibility="private",
+    compare.change(in_order(for_page(compare_changed), PAGE_OUTPUTS), [digit_state, compare], outputs, api_visibility="private",
                    trigger_mode="always_last", show_progress="hidden")
     # The GIF: at most one being made at a time (about a fifth of a second of CPU each), then downloaded.
     gif_button.click(export_gif, digit_state, gif_file, api_visibility="private", concurrency_id="gif",

@@ -3,6 +3,7 @@
     from frontend import ENGINE_SCRIPTS, PAGE_SCRIPTS, model_script, worker_script
     model_script(load_model(), sha256)  # "window.BILSTM_MODEL = {...};": weights and constants for the engine
     worker_script()                     # "window.BILSTM_WORKER_SOURCE = "...";": the engine's text, for its worker
+    packed_reading(reading)             # a reading as the Gradio page's own events send it (web/page.js unpacks it)
 
 The page itself lives in web/: HTML fragments, the stylesheet and the scripts. The engine (ENGINE_SCRIPTS: the
 reading, each file the twin of a Python one) runs in a Web Worker made from its own text, so the page's main
@@ -123,3 +124,28 @@ def worker_script() -> str:
     """worker_source() as a script that sets window.BILSTM_WORKER_SOURCE: a page opened from disk can run a worker
     only from a Blob of text it already has ("</" escaped, so the text can sit inside a <script> element)."""
     return "window.BILSTM_WORKER_SOURCE = " + json.dumps(worker_source()).replace("</", "<\\/") + ";\n"
+
+
+# A reading's rows of numbers, as the Gradio page's own events send them: each a {"float32": base64 of its
+# little-endian float32 values, "width"}. Gradio's front end copies every number of an output value one at a time
+# (Svelte's $state.snapshot calls structuredClone on each), ~30 ms of the page's main thread for a reading's
+# ~5,000 numbers (docs/benchmarks.md); packed, they are a few strings. The API's events send the rows as lists.
+PACKED_ROWS = ("model_input", "top_down", "bottom_up", "states")
+PACKED_TUTORIAL_ROWS = ("top_down", "bottom_up")
+
+
+def _packed(rows: list[list[float]]) -> dict:
+    array = np.asarray(rows, dtype="<f4")
+    return {"float32": base64.b64encode(array.tobytes()).decode("ascii"), "width": int(array.shape[1])}
+
+
+def packed_reading(reading: dict | None) -> dict | None:
+    """A reading (reader.readings.read_digits) -> the same with its rows of numbers packed (PACKED_ROWS, and the
+    tutorial's PACKED_TUTORIAL_ROWS); web/page.js gives them back their rows as Float32Arrays."""
+    if reading is None:
+        return None
+    packed = {**reading, **{name: _packed(reading[name]) for name in PACKED_ROWS if reading.get(name) is not None}}
+    if reading.get("tutorial"):
+        tutorial = reading["tutorial"]
+        packed["tutorial"] = {**tutorial, **{name: _packed(tutorial[name]) for name in PACKED_TUTORIAL_ROWS}}
+    return packed

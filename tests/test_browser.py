@@ -30,6 +30,8 @@ from harness import (
 
 POINTS_SHOWN = "() => document.querySelector('#reading .reading').dataset.points"
 POINTS_DRAWN = "() => String(bilstm.pad.points())"
+ROWS = ("() => Object.fromEntries(['model_input', 'top_down', 'bottom_up', 'states'].map("
+        "name => [name, Array.from(bilstm.state().reading[name], row => Array.from(row))]))")
 FROM = "() => document.querySelector('#reading .reading').dataset.from"
 
 
@@ -97,6 +99,8 @@ def test_reads_while_drawing_with_no_request_then_the_server_agrees(server, brow
     assert posts(requested)[sent_before:] == []  # no request while the pen moves
     assert page.evaluate(FROM) == "engine" and prediction_text(page) == "1"
     local = page.evaluate("() => bilstm.state().answer")
+    page.wait_for_function("() => bilstm.state().reading && bilstm.state().reading.states")  # its row views came
+    local_rows = page.evaluate(ROWS)
     page.mouse.up()
     wait_for_server(page)
     joins = [url for url in posts(requested)[sent_before:] if "queue/join" in url]
@@ -104,6 +108,9 @@ def test_reads_while_drawing_with_no_request_then_the_server_agrees(server, brow
     server_answer = page.evaluate("() => bilstm.state().answer")
     assert server_answer["digit"] == local["digit"] == "1" and server_answer["seq"] == page.evaluate("() => bilstm.state().seq")
     np.testing.assert_allclose(server_answer["probs"], local["probs"], atol=1e-4)  # the browser and the server agree
+    server_rows = page.evaluate(ROWS)  # the server's reading came packed (frontend.packed_reading): the same rows
+    for name in ("model_input", "top_down", "bottom_up", "states"):
+        np.testing.assert_allclose(server_rows[name], local_rows[name], atol=1e-4, err_msg=name)
 
     # Undo removes the last stroke: a bar across the 1, then Undo gives back the reading of the 1 alone.
     points_of_one = page.evaluate(POINTS_DRAWN)

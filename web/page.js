@@ -28,6 +28,23 @@
     for (const view of ["answer", "reading"]) if (parts[view].gradio) page.watchServer(view, parts[view].gradio);
   }
 
+  // The server's reading for the page comes with its rows packed (frontend.packed_reading: {float32: base64 of
+  // little-endian float32, width}); they become rows of Float32Arrays, as the worker's readings have.
+  function rowsOf(value) {
+    if (!value || typeof value.float32 !== "string") return value;
+    const text = atob(value.float32), bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    const flat = new Float32Array(bytes.buffer);
+    return Array.from({length: flat.length / value.width}, (_, r) => flat.subarray(r * value.width, (r + 1) * value.width));
+  }
+
+  function unpacked(reading) {  // every packed field of the reading and of its tutorial's reading
+    if (!reading || typeof reading !== "object") return reading;
+    const out = {};
+    for (const [name, value] of Object.entries(reading)) out[name] = name === "tutorial" ? unpacked(value) : rowsOf(value);
+    return out;
+  }
+
   function start() {
     const config = global.BILSTM_PAGE;
     const sketch = parts.sketchpad, answerElement = parts.answer.element, readingElement = parts.reading.element;
@@ -222,7 +239,7 @@
       if (watched.has(name)) return;
       watched.add(name);
       gradio.watch("value", () => {
-        const value = gradio.props.value;
+        const value = name === "reading" ? unpacked(gradio.props.value) : gradio.props.value;
         if (!value) {
           if (lastAction === "upload") show(null, null, {from: "server"});  // an upload without ink
           return;
