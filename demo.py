@@ -39,7 +39,7 @@ from server.middleware import middleware
 from server.order import ReadingOrder
 from server.pictures import atomic_pictures
 from server.settings import MAX_UPLOAD_BYTES, PER_ADDRESS_EVENTS, PER_ADDRESS_RATE, SESSIONS, Settings
-from server.uploads import MAX_UPLOAD_PIXELS, FewLayers, open_upload, readable_errors, readable_payloads
+from server.uploads import MAX_UPLOAD_PIXELS, FewLayers, open_upload, readable_errors
 
 model = load_model()  # loaded once, shared read-only by all requests
 tutorial_model = load_model(TUTORIAL_WEIGHTS)  # the tutorial's recipe, both bugs in, for the compare toggle
@@ -336,7 +336,6 @@ with gr.Blocks(title="BiLSTM reads your digit", analytics_enabled=False, delete_
     outputs = [answer, reading, digit_state]  # PAGE_OUTPUTS, in order
     # The upload is opened (its header only) in preprocess(), and decoded, bounded, by read_image (open_upload).
     upload.preprocess = readable_errors(upload.preprocess)
-    readable_payloads(demo)  # an input that is not what its component takes: a sentence, not a traceback
 
     # The first version's image API, kept for scripts: /predict takes the Sketchpad's value.
     with gr.Group(visible=False):

@@ -164,8 +164,8 @@ class Guards:
 
     def _check_inputs(self, scope, route: routes.Route, value: object) -> None:
         """Gradio checks an event's inputs only once it runs it, after the join's 200: a wrongly typed one was a
-        500 with a 30-line traceback, or (server/uploads.readable_payloads) a sentence in the result stream.
-        Checked here instead, with the same data models: a 422 with the sentence, one line in the log."""
+        500 with a 30-line traceback. Checked here instead, with the same data models (uploads.wrong_input): a 422
+        with the sentence, one line in the log."""
         if self.gradio is None or not isinstance(value, dict):
             return
         api_name = scope["path"].rstrip("/").rsplit("/", 1)[1] if route.name == "call" else None

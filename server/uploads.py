@@ -4,7 +4,6 @@ screenshots make, each decoded at a bounded cost, and a sentence that says why f
     picture = open_upload(path)        # read_image's one way in: a PIL image, or a gr.Error that says why
     component.preprocess = readable_errors(component.preprocess)    # Gradio's own decoding, bounded the same way
     wrong_input(components, names, data)   # the middleware's check at join: a 422 with a sentence, or None
-    readable_payloads(demo)            # what gets past it (a stored session's component): a sentence, not a traceback
 
 Accepted: PNG (screenshots), JPEG and MPO (cameras and phones; MPO is a phone's JPEG with a second picture),
 WebP, GIF and BMP. The size comes from the header before any decoding: past MAX_UPLOAD_PIXELS nothing is
@@ -152,50 +151,35 @@ _WHAT = {"ImageData": "image (a file record: {\"path\": ..., \"meta\": {\"_type\
          "FewLayers": "sketch ({\"background\", \"layers\", \"composite\"}, each a file record or null)"}
 
 
-def unreadable_payload(error: ValidationError) -> gr.Error:
+def unreadable_payload(error: ValidationError) -> str:
     """A payload its component's data model refused -> the sentence its sender gets (no value is echoed)."""
     first = error.errors(include_url=False, include_input=False)[0]
     where = ".".join(str(part) for part in first["loc"])
-    return gr.Error(f"Could not read that {_WHAT.get(error.title, 'input')}: "
-                    f"{where + ': ' if where else ''}{first['msg']}.")
+    return f"Could not read that {_WHAT.get(error.title, 'input')}: {where + ': ' if where else ''}{first['msg']}."
 
 
 def wrong_input(components: list, names: list[str], data: object) -> tuple[str, list[dict]] | None:
     """An event's input values checked against its components as Gradio checks them before any handler runs
     (too few values; each value against its component's data model, pydantic, no file is read) -> None if they
     pass, else the sentence and a 422 "detail" in the form gradio_client reads from POST /queue/join (it raises
-    ValidationError "1 parameter(s) failed validation: - path: Could not read that image: ..."). Checked by the
-    middleware at join, so a wrongly typed input is refused there: a 422, never queued."""
+    ValidationError "1 parameter(s) failed validation: - path: Could not read that image: ..."). The middleware
+    checks every join and call with it, so a wrongly typed input is refused there, never queued: once it was a
+    500 with a 30-line traceback from inside Gradio's queue."""
     if not isinstance(data, list):
         return None  # not a list: FastAPI's own 422 for the body
     if len(data) < len(components):
-        sentence = f"This endpoint takes {len(components)} input values ({', '.join(names)}); got {len(data)}."
-        return sentence, [{"__type__": "validate", "is_valid": False, "message": sentence,
-                           "parameter_name": names[len(data)]}]
-    for component, name, value in zip(components, names, data):
-        model = getattr(component, "data_model", None)
-        if model is None or value is None:
-            continue
-        try:
-            model.model_validate(value, context={"validate_meta": True})
-        except ValidationError as error:
-            sentence = unreadable_payload(error).message
-            return sentence, [{"__type__": "validate", "is_valid": False, "message": sentence, "parameter_name": name}]
-    return None
-
-
-def readable_payloads(blocks: gr.Blocks) -> None:
-    """Make an input that fails its component's data model (Gradio validates it with pydantic before any
-    handler runs) the request's fault: a gr.Error with a sentence (one line in the log, server/log.py), not a
-    500 and a 30-line traceback with nothing for the sender. Wraps this Blocks' preprocess_data (an instance
-    attribute, as readable_errors wraps a component's preprocess)."""
-    preprocess_data = blocks.preprocess_data
-
-    @functools.wraps(preprocess_data)
-    async def wrapped(*args, **kwargs):
-        try:
-            return await preprocess_data(*args, **kwargs)
-        except ValidationError as error:
-            raise unreadable_payload(error) from None
-
-    blocks.preprocess_data = wrapped
+        problem = names[len(data)], f"This endpoint takes {len(components)} input values ({', '.join(names)}); got {len(data)}."
+    else:
+        problem = None
+        for component, name, value in zip(components, names, data):
+            model = getattr(component, "data_model", None)
+            if model is not None and value is not None:
+                try:
+                    model.model_validate(value, context={"validate_meta": True})
+                except ValidationError as error:
+                    problem = name, unreadable_payload(error)
+                    break
+    if problem is None:
+        return None
+    name, sentence = problem
+    return sentence, [{"__type__": "validate", "is_valid": False, "message": sentence, "parameter_name": name}]

@@ -223,5 +223,5 @@
     return {readRows, readDigit, judge, kernel, hidden: H};
   }
 
-  global.BiLSTMNetwork = {create};
+  global.BiLSTMNetwork = {create, decode};
 })(typeof window !== "undefined" ? window : globalThis);

@@ -29,14 +29,9 @@
   }
 
   // The server's reading for the page comes with its rows packed (frontend.packed_reading: {float32: base64 of
-  // little-endian float32, width}); they become rows of Float32Arrays, as the worker's readings have.
-  function rowsOf(value) {
-    if (!value || typeof value.float32 !== "string") return value;
-    const text = atob(value.float32), bytes = new Uint8Array(text.length);
-    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-    const flat = new Float32Array(bytes.buffer);
-    return Array.from({length: flat.length / value.width}, (_, r) => flat.subarray(r * value.width, (r + 1) * value.width));
-  }
+  // little-endian float32, width}); they become rows of Float32Arrays, as the worker's readings do.
+  const rowsOf = (value) => (value && typeof value.float32 === "string"
+    ? BiLSTMReader.rows({packed: BiLSTMNetwork.decode(value.float32), width: value.width}) : value);
 
   function unpacked(reading) {  // every packed field of the reading and of its tutorial's reading
     if (!reading || typeof reading !== "object") return reading;

@@ -135,5 +135,5 @@
     };
   }
 
-  global.BiLSTMReader = {start, VIEWS_EVERY_MS, QUICK_MS};
+  global.BiLSTMReader = {start, rows, VIEWS_EVERY_MS, QUICK_MS};
 })(typeof window !== "undefined" ? window : globalThis);
